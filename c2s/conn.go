@@ -1,0 +1,307 @@
+package c2s
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"tern/stanza"
+	"tern/stream"
+)
+
+// Namespaces of stream negotiation (RFC 6120).
+const (
+	nsTLS      = "urn:ietf:params:xml:ns:xmpp-tls"
+	nsSASL     = "urn:ietf:params:xml:ns:xmpp-sasl"
+	nsBind     = "urn:ietf:params:xml:ns:xmpp-bind"
+	nsSession  = "urn:ietf:params:xml:ns:xmpp-session"
+	nsCompress = "http://jabber.org/protocol/compress"
+	nsPing     = "urn:xmpp:ping"
+)
+
+// conn is one client connection from accept to close. Its goroutine reads
+// and negotiates; after bind a session with its own writer goroutine takes
+// over delivery.
+type conn struct {
+	srv       *Server
+	raw       net.Conn
+	nc        net.Conn // raw, or the TLS connection over it
+	br        *bufio.Reader
+	rd        *stream.Reader
+	id        string
+	ip        string
+	log       *slog.Logger
+	directTLS bool
+
+	secure   bool
+	tlsState *tls.ConnectionState
+	cert     *x509.Certificate
+	domain   string
+	authed   bool
+	user     string // normalized localpart after authentication
+	sess     *session
+
+	writeMu    sync.Mutex // serializes direct writes before bind
+	headerSent bool       // guarded by writeMu
+	closed     atomic.Bool
+	lastRead   atomic.Int64 // unix nanoseconds of the last read
+	saslFails  int
+}
+
+func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
+	var b [8]byte
+	rand.Read(b[:])
+	ip, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
+	c := &conn{
+		srv:       s,
+		raw:       nc,
+		id:        hex.EncodeToString(b[:]),
+		ip:        ip,
+		directTLS: directTLS,
+	}
+	c.nc = &activityConn{Conn: nc, last: &c.lastRead}
+	c.log = s.log.With("conn", c.id, "remote", nc.RemoteAddr().String())
+	c.lastRead.Store(time.Now().UnixNano())
+	return c
+}
+
+// activityConn records the time of every successful read, for keepalive.
+type activityConn struct {
+	net.Conn
+	last *atomic.Int64
+}
+
+func (a *activityConn) Read(p []byte) (int, error) {
+	n, err := a.Conn.Read(p)
+	if n > 0 {
+		a.last.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+func (c *conn) limits() stream.Limits {
+	l := stream.Limits{MaxSize: int(c.srv.cfg.C2S.MaxStanzaSizeBeforeAuth), MaxDepth: c.srv.cfg.C2S.MaxElementDepth}
+	if c.authed {
+		l.MaxSize = int(c.srv.cfg.C2S.MaxStanzaSize)
+	}
+	return l
+}
+
+func (c *conn) serve() {
+	c.log.Debug("connection accepted")
+	authTimer := time.AfterFunc(timeoutOr(c.srv.cfg.C2S.AuthTimeout, time.Minute), func() {
+		if c.sess == nil {
+			c.shutdown(stream.ConnectionTimeout.WithText("authentication timed out"))
+		}
+	})
+	defer authTimer.Stop()
+	stopKeepalive := c.startKeepalive()
+	defer stopKeepalive()
+
+	err := c.run()
+	c.finish(err)
+}
+
+// run reads and handles top-level elements until the stream ends.
+func (c *conn) run() error {
+	if c.directTLS {
+		if err := c.handshake(); err != nil {
+			return err
+		}
+	}
+	c.br = bufio.NewReaderSize(c.nc, 4096)
+	c.rd = stream.NewReader(c.br, c.limits())
+	if err := c.openStream(); err != nil {
+		return err
+	}
+	for {
+		el, err := c.rd.Next()
+		if err != nil {
+			return err
+		}
+		if c.sess != nil {
+			if err := c.sess.handle(el); err != nil {
+				return err
+			}
+			continue
+		}
+		restart, err := c.negotiate(el)
+		if err != nil {
+			return err
+		}
+		if restart {
+			c.rd.SetLimits(c.limits())
+			if err := c.openStream(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// openStream reads the client's stream header and sends ours with the
+// stream features (RFC 6120 §4.2, §4.3).
+func (c *conn) openStream() error {
+	h, err := c.rd.ReadHeader()
+	if err != nil {
+		return err
+	}
+	domain, err := c.checkHeader(h)
+	if err != nil {
+		return err
+	}
+	c.domain = domain
+	out := stream.AppendOpen(nil, stream.Header{
+		NS: stanza.NSClient, From: domain, To: "", ID: stream.NewID(), Version: "1.0", Lang: "en",
+	})
+	out = c.features().AppendXML(out, "")
+	return c.writeHeader(out)
+}
+
+func (c *conn) checkHeader(h stream.Header) (string, error) {
+	if h.NS != stanza.NSClient {
+		return "", stream.InvalidNamespace
+	}
+	if h.Version != "" && h.Version[0] != '1' {
+		return "", stream.UnsupportedVersion
+	}
+	to := h.To
+	if to == "" {
+		to = c.srv.router.Domains()[0]
+	}
+	j, err := jid.Parse(to)
+	if err != nil || j.Localpart() != "" || j.Resourcepart() != "" {
+		return "", stream.HostUnknown
+	}
+	domain := j.Domainpart()
+	if !c.srv.router.IsLocal(domain) {
+		return "", stream.HostUnknown
+	}
+	if c.domain != "" && domain != c.domain {
+		return "", stream.HostUnknown.WithText("the domain changed after a stream restart")
+	}
+	return domain, nil
+}
+
+// writeHeader writes the stream header, or a header and a stream error if
+// the connection is being shut down meanwhile.
+func (c *conn) writeHeader(b []byte) error {
+	c.writeMu.Lock()
+	c.headerSent = true
+	c.writeMu.Unlock()
+	return c.write(b)
+}
+
+// write sends bytes directly; it is used before bind, when no other
+// goroutine writes.
+func (c *conn) write(b []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	_, err := c.nc.Write(b)
+	return err
+}
+
+// send writes an element during negotiation.
+func (c *conn) send(el *stanza.Element) error { return c.write(el.AppendXML(nil, "")) }
+
+// handshake runs the TLS handshake for STARTTLS or direct TLS.
+func (c *conn) handshake() error {
+	cfg := c.srv.tls.Clone()
+	fallback := cfg.GetCertificate
+	cfg.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		if hello.ServerName == "" && c.domain != "" {
+			if cert := c.srv.certs.Certificate(c.domain); cert != nil {
+				return cert, nil
+			}
+		}
+		if fallback != nil {
+			return fallback(hello)
+		}
+		return nil, errors.New("no certificate")
+	}
+	tc := tls.Server(c.nc, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return err
+	}
+	st := tc.ConnectionState()
+	c.tlsState = &st
+	c.secure = true
+	c.nc = tc
+	if cert, err := cfg.GetCertificate(&tls.ClientHelloInfo{ServerName: st.ServerName}); err == nil && cert != nil && len(cert.Certificate) > 0 {
+		c.cert, _ = x509.ParseCertificate(cert.Certificate[0])
+	}
+	if st.ServerName != "" && c.domain == "" {
+		c.domain = st.ServerName
+	}
+	return nil
+}
+
+// shutdown ends the stream with err from any goroutine.
+func (c *conn) shutdown(err *stream.Error) {
+	if c.closed.Load() {
+		return
+	}
+	if s := c.sess; s != nil {
+		s.closeWith(err)
+		return
+	}
+	c.writeError(err)
+	c.raw.Close()
+}
+
+// writeError sends a stream error and the closing tag, with our stream
+// header first if none was sent yet (RFC 6120 §4.9.1.1).
+func (c *conn) writeError(err *stream.Error) {
+	c.writeMu.Lock()
+	var b []byte
+	if !c.headerSent {
+		from := c.domain
+		if from == "" {
+			from = c.srv.router.Domains()[0]
+		}
+		b = stream.AppendOpen(b, stream.Header{NS: stanza.NSClient, From: from, ID: stream.NewID(), Version: "1.0"})
+		c.headerSent = true
+	}
+	c.writeMu.Unlock()
+	if err != nil {
+		b = err.AppendXML(b)
+	}
+	b = append(b, stream.Close...)
+	c.write(b)
+}
+
+// finish ends the connection after run returned err.
+func (c *conn) finish(err error) {
+	se := stream.AsError(err)
+	switch {
+	case se != nil:
+		c.log.Debug("stream error", "condition", se.Condition, "text", se.Text)
+	case errors.Is(err, stream.ErrClosed):
+		c.log.Debug("stream closed by client")
+	case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed):
+		c.log.Debug("connection ended", "err", err)
+	}
+	if c.sess != nil {
+		c.sess.end(se)
+	} else if !c.closed.Load() {
+		if se != nil || errors.Is(err, stream.ErrClosed) {
+			c.writeError(se)
+		}
+	}
+	c.closed.Store(true)
+	c.raw.Close()
+}

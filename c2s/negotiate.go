@@ -1,0 +1,279 @@
+package c2s
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"errors"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"tern/c2s/sasl"
+	"tern/router"
+	"tern/stanza"
+	"tern/storage"
+	"tern/stream"
+)
+
+// tlsPending reports whether the stream must still negotiate TLS.
+func (c *conn) tlsPending() bool { return !c.secure && c.srv.cfg.TLS.Required }
+
+// features returns the <stream:features/> element for the current state.
+func (c *conn) features() *stanza.Element {
+	f := stanza.NewElement(stream.NS, "features")
+	f.Name.Space = "" // written with the stream: prefix below
+	f.Name.Local = "stream:features"
+	switch {
+	case c.tlsPending():
+		// RFC 6120 §5.3.1: with TLS required, offer nothing else, so no
+		// client authenticates or compresses in the clear.
+		f.Add(stanza.NewElement(nsTLS, "starttls").Add(stanza.NewElement(nsTLS, "required")))
+	case !c.authed:
+		if !c.secure {
+			f.Add(stanza.NewElement(nsTLS, "starttls"))
+		}
+		mechs := stanza.NewElement(nsSASL, "mechanisms")
+		cfg := c.saslConfig()
+		for _, m := range sasl.Mechanisms(cfg) {
+			mechs.Add(stanza.NewElement(nsSASL, "mechanism").AddText(m))
+		}
+		f.Add(mechs)
+		if types := sasl.ChannelBindingTypes(cfg); len(types) > 0 {
+			cb := stanza.NewElement(sasl.NSChannelBinding, "sasl-channel-binding")
+			for _, t := range types {
+				cb.Add(stanza.NewElement(sasl.NSChannelBinding, "channel-binding", "type", t))
+			}
+			f.Add(cb)
+		}
+		for _, e := range c.srv.router.StreamFeatures(true) {
+			f.Add(e)
+		}
+	default:
+		f.Add(stanza.NewElement(nsBind, "bind"))
+		f.Add(stanza.NewElement(nsSession, "session").Add(stanza.NewElement(nsSession, "optional")))
+		for _, e := range c.srv.router.StreamFeatures(false) {
+			f.Add(e)
+		}
+	}
+	return f
+}
+
+// negotiate handles one element before bind. It reports whether the
+// stream restarts.
+func (c *conn) negotiate(el *stanza.Stanza) (restart bool, err error) {
+	switch {
+	case el.Space == nsTLS && el.Name == "starttls":
+		return c.startTLS()
+	case el.Space == nsCompress:
+		// Compression (XEP-0138) is never offered: it would weaken TLS and,
+		// before TLS, bypass the TLS requirement.
+		cond := "unsupported-method"
+		if c.tlsPending() {
+			cond = "setup-failed"
+		}
+		return false, c.send(stanza.NewElement(nsCompress, "failure").Add(stanza.NewElement(nsCompress, cond)))
+	case c.tlsPending():
+		if el.Space == nsSASL && el.Name == "auth" {
+			return false, c.send(saslFailure("encryption-required", "TLS is required"))
+		}
+		return false, stream.NotAuthorizedNoTLS
+	case el.Space == nsSASL && !c.authed:
+		return c.authenticate(el)
+	case el.Space == stanza.NSClient && el.Name == stanza.IQ && !c.authed:
+		return false, c.preAuthIQ(el)
+	case el.Space == stanza.NSClient && el.Name == stanza.IQ:
+		return false, c.bindIQ(el)
+	}
+	if h := c.srv.preBind[el.Space]; h != nil && c.authed {
+		return false, h(context.Background(), c, el)
+	}
+	return false, stream.NotAuthorized
+}
+
+func (c *conn) startTLS() (bool, error) {
+	if c.secure {
+		return false, stream.PolicyViolation.WithText("TLS is already established")
+	}
+	if err := c.send(stanza.NewElement(nsTLS, "proceed")); err != nil {
+		return false, err
+	}
+	if err := c.handshake(); err != nil {
+		return false, err
+	}
+	c.br = bufio.NewReaderSize(c.nc, 4096)
+	c.rd.Reset(c.br)
+	return true, nil
+}
+
+func (c *conn) saslConfig() sasl.Config {
+	return sasl.Config{
+		TLS:               c.tlsState,
+		Lookup:            c.lookupKeys,
+		AllowPlain:        c.secure && c.srv.cfg.Auth.AllowPlain,
+		ServerCertificate: c.cert,
+		Domain:            c.domain,
+		FakeIterations:    c.srv.cfg.Auth.SCRAMIterations,
+	}
+}
+
+func (c *conn) lookupKeys(ctx context.Context, username string) ([]storage.ScramKey, error) {
+	j, err := jid.New(username, c.domain, "")
+	if err != nil {
+		return nil, storage.ErrNotFound
+	}
+	a, err := c.srv.accounts.GetAccount(ctx, storage.Owner{Domain: c.domain, Local: j.Localpart()})
+	if err != nil {
+		return nil, err
+	}
+	return a.Keys, nil
+}
+
+func saslFailure(cond, text string) *stanza.Element {
+	f := stanza.NewElement(nsSASL, "failure").Add(stanza.NewElement(nsSASL, cond))
+	if text != "" {
+		f.Add(stanza.NewElement(nsSASL, "text").AddText(text))
+	}
+	return f
+}
+
+// authenticate runs a SASL exchange that starts with el (RFC 6120 §6.4).
+func (c *conn) authenticate(el *stanza.Stanza) (bool, error) {
+	if el.Name == "abort" {
+		return false, c.send(saslFailure("aborted", ""))
+	}
+	if el.Name != "auth" {
+		return false, stream.NotAuthorized
+	}
+	p, err := el.Payload()
+	if err != nil {
+		return false, stream.BadFormat
+	}
+	if c.srv.throttle.blockedIP(c.ip) {
+		return false, c.send(saslFailure("temporary-auth-failure", "too many failed attempts; try again later"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ex, err := sasl.Start(ctx, p.AttrValue("mechanism"), c.saslConfig())
+	if err != nil {
+		return false, c.failAuth(err, "")
+	}
+	in, err := decodeSASL(p.Text())
+	for {
+		if err != nil {
+			return false, c.send(saslFailure("incorrect-encoding", ""))
+		}
+		out, done, stepErr := ex.Step(in)
+		if stepErr != nil {
+			return false, c.failAuth(stepErr, ex.Username())
+		}
+		if done {
+			return c.authSucceeded(ex, out)
+		}
+		ch := stanza.NewElement(nsSASL, "challenge").AddText(base64.StdEncoding.EncodeToString(out))
+		if err := c.send(ch); err != nil {
+			return false, err
+		}
+		next, rerr := c.rd.Next()
+		if rerr != nil {
+			return false, rerr
+		}
+		if next.Space != nsSASL || (next.Name != "response" && next.Name != "abort") {
+			return false, stream.NotAuthorized
+		}
+		if next.Name == "abort" {
+			return false, c.send(saslFailure("aborted", ""))
+		}
+		np, perr := next.Payload()
+		if perr != nil {
+			return false, stream.BadFormat
+		}
+		in, err = decodeSASL(np.Text())
+	}
+}
+
+// decodeSASL decodes the base64 text of <auth/> or <response/>; "=" is an
+// empty response (RFC 6120 §6.4.2).
+func decodeSASL(s string) ([]byte, error) {
+	if s == "" || s == "=" {
+		return nil, nil
+	}
+	return base64.StdEncoding.DecodeString(s)
+}
+
+func (c *conn) failAuth(err error, username string) error {
+	var f *sasl.Failure
+	if !errors.As(err, &f) {
+		f = &sasl.Failure{Condition: "temporary-auth-failure"}
+	}
+	if f.Condition == "not-authorized" {
+		account := ""
+		if username != "" {
+			account = username + "@" + c.domain
+		}
+		if c.srv.throttle.fail(c.ip, account) {
+			c.log.Info("authentication throttled", "account", account)
+		}
+		c.saslFails++
+	}
+	if err := c.send(saslFailure(f.Condition, f.Text)); err != nil {
+		return err
+	}
+	if c.saslFails >= 5 {
+		return stream.PolicyViolation.WithText("too many failed authentication attempts")
+	}
+	return nil
+}
+
+func (c *conn) authSucceeded(ex *sasl.Exchange, out []byte) (bool, error) {
+	j, err := jid.New(ex.Username(), c.domain, "")
+	if err != nil {
+		return false, c.send(saslFailure("not-authorized", ""))
+	}
+	account := j.String()
+	if c.srv.throttle.blockedAccount(account) {
+		return false, c.send(saslFailure("temporary-auth-failure", "too many failed attempts; try again later"))
+	}
+	success := stanza.NewElement(nsSASL, "success")
+	if len(out) > 0 {
+		success.AddText(base64.StdEncoding.EncodeToString(out))
+	}
+	if err := c.send(success); err != nil {
+		return false, err
+	}
+	c.authed = true
+	c.user = j.Localpart()
+	c.log = c.log.With("jid", account)
+	c.log.Debug("authenticated", "mechanism", ex.Mechanism())
+	c.rd.Reset(c.br)
+	return true, nil
+}
+
+// preAuthIQ passes an unauthenticated iq to the module registered for its
+// namespace, such as in-band registration.
+func (c *conn) preAuthIQ(el *stanza.Stanza) error {
+	if el.RawFrom != "" || el.RawTo != "" && el.RawTo != c.domain {
+		return c.write(stanza.ErrorReply(el, stanza.ServiceUnavailable, jid.JID{}).AppendXML(nil, ""))
+	}
+	children := el.Children()
+	var h router.PreAuthIQHandler
+	if len(children) == 1 {
+		h = c.srv.router.PreAuthIQ(children[0].Name.Space)
+	}
+	if h == nil || (el.Type != "get" && el.Type != "set") {
+		return c.write(stanza.ErrorReply(el, stanza.ServiceUnavailable, jid.JID{}).AppendXML(nil, ""))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	info := router.ConnInfo{RemoteIP: c.ip, Domain: c.domain, Secure: c.secure}
+	resp, err := h(ctx, info, el, children[0])
+	if err != nil {
+		se := stanza.InternalServerError
+		errors.As(err, &se)
+		resp = stanza.ErrorReply(el, se, jid.JID{})
+	}
+	if resp == nil {
+		return nil
+	}
+	return c.write(resp.AppendXML(nil, ""))
+}

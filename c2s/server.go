@@ -1,0 +1,195 @@
+// Package c2s serves client-to-server streams (RFC 6120): TCP with
+// STARTTLS, direct TLS (XEP-0368) and WebSocket (RFC 7395). A connection
+// negotiates TLS, authenticates with SASL, binds a resource, and then runs
+// as a router.Session.
+package c2s
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"tern/config"
+	"tern/router"
+	"tern/stanza"
+	"tern/storage"
+	"tern/stream"
+)
+
+// NonzaHandler handles a stream-level element (not a stanza) that a bound
+// session sent, such as <active/> of client state indication. A returned
+// *stream.Error ends the stream.
+type NonzaHandler func(ctx context.Context, s router.Session, el *stanza.Stanza) error
+
+// HandleNonza registers h for stream-level elements in namespace ns. It
+// must be called before Serve.
+func (s *Server) HandleNonza(ns string, h NonzaHandler) { s.nonzas[ns] = h }
+
+// Certificates chooses the TLS configuration and certificate per domain.
+type Certificates interface {
+	TLSConfig(minVersion uint16) *tls.Config
+	Certificate(domain string) *tls.Certificate
+}
+
+// Server accepts client connections.
+type Server struct {
+	cfg      *config.Config
+	router   *router.Router
+	accounts storage.Accounts
+	certs    Certificates
+	tls      *tls.Config
+	log      *slog.Logger
+	throttle *authThrottle
+	// nonzas handle stream-level elements after bind by namespace, such
+	// as client state indication.
+	nonzas map[string]NonzaHandler
+	// preBind handle stream-level elements after authentication and
+	// before bind, such as stream management resumption.
+	preBind map[string]func(context.Context, *conn, *stanza.Stanza) error
+
+	mu        sync.Mutex
+	listeners map[net.Listener]bool // guarded by mu
+	conns     map[*conn]bool        // guarded by mu
+	closing   bool                  // guarded by mu
+	wg        sync.WaitGroup
+}
+
+// New returns a client server.
+func New(cfg *config.Config, r *router.Router, accounts storage.Accounts, certs Certificates, log *slog.Logger) *Server {
+	minVer := uint16(tls.VersionTLS12)
+	if cfg.TLS.MinVersion == "1.3" {
+		minVer = tls.VersionTLS13
+	}
+	return &Server{
+		cfg:       cfg,
+		router:    r,
+		accounts:  accounts,
+		certs:     certs,
+		tls:       certs.TLSConfig(minVer),
+		log:       log,
+		throttle:  newAuthThrottle(cfg.Auth.MaxFailuresPerIP, cfg.Auth.MaxFailuresPerAccount, cfg.Auth.FailureWindow),
+		nonzas:    make(map[string]NonzaHandler),
+		preBind:   make(map[string]func(context.Context, *conn, *stanza.Stanza) error),
+		listeners: make(map[net.Listener]bool),
+		conns:     make(map[*conn]bool),
+	}
+}
+
+// Serve accepts connections on l until Shutdown. With directTLS the TLS
+// handshake comes first (XEP-0368); otherwise clients use STARTTLS.
+func (s *Server) Serve(l net.Listener, directTLS bool) error {
+	if !s.track(l) {
+		return net.ErrClosed
+	}
+	defer s.untrack(l)
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.isClosing() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return err
+		}
+		c := newConn(s, nc, directTLS)
+		if !s.addConn(c) {
+			nc.Close()
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer s.removeConn(c)
+			c.serve()
+		}()
+	}
+}
+
+func (s *Server) track(l net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.listeners[l] = true
+	return true
+}
+
+func (s *Server) untrack(l net.Listener) {
+	s.mu.Lock()
+	delete(s.listeners, l)
+	s.mu.Unlock()
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+func (s *Server) addConn(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.conns[c] = true
+	return true
+}
+
+func (s *Server) removeConn(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// Shutdown stops accepting, ends every stream with system-shutdown and
+// waits for the connections to finish or ctx to end.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for l := range s.listeners {
+		l.Close()
+	}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.shutdown(stream.SystemShutdown)
+	}
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ConnCount returns the number of open client connections.
+func (s *Server) ConnCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// timeoutOr returns d, or def when d is zero.
+func timeoutOr(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
