@@ -61,6 +61,14 @@ func (r *Router) routeLocal(ctx context.Context, s *stanza.Stanza) {
 		r.routeToServer(ctx, s)
 		return
 	}
+	if !r.AccountExists(ctx, s.To.Bare()) {
+		// RFC 6121 §8.5.1: no such account.
+		switch s.Name {
+		case stanza.Message, stanza.IQ:
+			r.bounce(ctx, s, stanza.ServiceUnavailable)
+		}
+		return
+	}
 	if r.runHooks(ctx, Inbound, &Event{Stanza: s}) == Stop {
 		return
 	}

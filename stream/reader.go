@@ -12,6 +12,8 @@ import (
 	"io"
 	"strings"
 
+	"mellium.im/xmpp/jid"
+
 	"tern/stanza"
 )
 
@@ -335,4 +337,34 @@ func (r *Reader) mapError(err error) error {
 		return NotWellFormed.WithText(strings.TrimPrefix(err.Error(), "xml: "))
 	}
 	return fmt.Errorf("stream: read: %w", err)
+}
+
+// ParseStanza parses one serialized stanza in the jabber:client namespace,
+// such as a message kept in offline storage, and fills To and From.
+func ParseStanza(b []byte) (*stanza.Stanza, error) {
+	src := io.MultiReader(
+		strings.NewReader("<stream:stream xmlns='jabber:client' xmlns:stream='"+NS+"'>"),
+		bytes.NewReader(b))
+	r := NewReader(bufio.NewReader(src), Limits{MaxSize: len(b) + 256, MaxDepth: 256})
+	if _, err := r.ReadHeader(); err != nil {
+		return nil, err
+	}
+	s, err := r.Next()
+	if err != nil {
+		return nil, err
+	}
+	if s.To, err = parseJID(s.RawTo); err != nil {
+		return nil, err
+	}
+	if s.From, err = parseJID(s.RawFrom); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func parseJID(s string) (jid.JID, error) {
+	if s == "" {
+		return jid.JID{}, nil
+	}
+	return jid.Parse(s)
 }
