@@ -300,8 +300,23 @@ func (c *conn) finish(err error) {
 	} else if !c.closed.Load() {
 		if se != nil || errors.Is(err, stream.ErrClosed) {
 			c.writeError(se)
+			c.linger()
 		}
 	}
 	c.closed.Store(true)
 	c.raw.Close()
+}
+
+// linger closes the sending side and discards what the peer still sends
+// for a moment, so that closing a socket with unread input does not reset
+// the connection and destroy the stream error just written.
+func (c *conn) linger() {
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		tc.CloseWrite()
+	}
+	if cw, ok := c.raw.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.raw.SetReadDeadline(time.Now().Add(time.Second))
+	io.CopyN(io.Discard, c.raw, 1<<20)
 }

@@ -80,31 +80,52 @@ func (s *session) Deliver(st *stanza.Stanza) {
 }
 
 // closeWith writes what is queued, then err and the closing tag, and
-// closes the connection once written (or after a timeout).
+// closes the connection once written (or after a timeout). It is called
+// from other goroutines than the reader, which then sees the connection
+// end.
 func (s *session) closeWith(err *stream.Error) {
+	if s.writeFinal(err) {
+		go func() {
+			s.waitWriter()
+			s.c.closed.Store(true)
+			s.c.raw.Close()
+		}()
+	}
+}
+
+// writeFinal queues err and the closing tag once; it reports whether this
+// call queued them.
+func (s *session) writeFinal(err *stream.Error) bool {
+	first := false
 	s.closeOnce.Do(func() {
+		first = true
 		var b []byte
 		if err != nil {
 			b = err.AppendXML(b)
 		}
 		b = append(b, stream.Close...)
 		s.w.Close(b)
-		go func() {
-			select {
-			case <-s.w.Done():
-			case <-time.After(10 * time.Second):
-			}
-			s.c.closed.Store(true)
-			s.c.raw.Close()
-		}()
 	})
+	return first
+}
+
+func (s *session) waitWriter() {
+	select {
+	case <-s.w.Done():
+	case <-time.After(10 * time.Second):
+	}
 }
 
 // end removes the session after its stream ended, sending unavailable
 // presence for it and routing undelivered messages again.
 func (s *session) end(se *stream.Error) {
 	s.endOnce.Do(func() {
-		s.closeWith(se)
+		if s.writeFinal(se) {
+			s.waitWriter()
+			s.c.linger()
+		}
+		s.c.closed.Store(true)
+		s.c.raw.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		s.c.srv.router.Unbind(ctx, s)

@@ -69,10 +69,16 @@ func (r *Reader) ReadByte() (byte, error) {
 	if err != nil {
 		return 0, err
 	}
-	r.buf = append(r.buf, b)
-	if len(r.buf) > r.limits.MaxSize {
+	if len(r.buf) >= r.limits.MaxSize {
 		return 0, errTooLarge
 	}
+	if len(r.buf) == cap(r.buf) {
+		// Grow by doubling, but never past the limit, so one element
+		// costs at most MaxSize bytes here.
+		n := min(max(2*cap(r.buf), 512), r.limits.MaxSize)
+		r.buf = append(make([]byte, 0, n), r.buf...)
+	}
+	r.buf = append(r.buf, b)
 	return b, nil
 }
 

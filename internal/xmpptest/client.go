@@ -263,3 +263,11 @@ func (c *Client) startReading() {
 		}
 	}()
 }
+
+// ReadHeaderOnly reads the server's stream header without features.
+func (c *Client) ReadHeaderOnly() (stream.Header, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(Timeout))
+	h, err := c.rd.ReadHeader()
+	c.Header = h
+	return h, err
+}

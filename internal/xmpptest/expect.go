@@ -22,6 +22,7 @@ func (s *Server) Login(local, password, resource string) *Client {
 	c := s.Connect(local, password, resource)
 	if !noPresence {
 		c.Send("<presence/>")
+		c.Barrier()
 	}
 	return c
 }
@@ -113,6 +114,15 @@ func (c *Client) Request(iqXML, id string) *stanza.Stanza {
 	c.t.Helper()
 	c.Send(iqXML)
 	return c.Expect(IsResponse(id))
+}
+
+// Barrier makes a round trip to the server, so everything this client sent
+// before has been processed. Elements received meanwhile stay unread.
+func (c *Client) Barrier() {
+	c.t.Helper()
+	id := fmt.Sprintf("barrier-%d", time.Now().UnixNano())
+	c.Sendf("<iq type='get' id='%s'><ping xmlns='urn:xmpp:ping'/></iq>", id)
+	c.Expect(IsResponse(id))
 }
 
 // Sync makes a round trip to the server (an XEP-0199 ping), so every

@@ -1,0 +1,5 @@
+package e2e
+
+import "tern/config"
+
+type configT = config.Config
