@@ -3,7 +3,14 @@
 package all
 
 import (
+	_ "tern/modules/disco"
+	_ "tern/modules/last"
 	_ "tern/modules/offline"
 	_ "tern/modules/ping"
+	_ "tern/modules/private"
+	_ "tern/modules/register"
 	_ "tern/modules/roster"
+	_ "tern/modules/time"
+	_ "tern/modules/vcard"
+	_ "tern/modules/version"
 )

@@ -1,7 +1,7 @@
-// Package disco answers Service Discovery requests (XEP-0030): disco#info
-// and disco#items for the server's domains, listing the identities,
-// features and items other modules registered with the host, and for local
-// accounts' bare JIDs, answered by the server on the account's behalf.
+// Package disco handles Service Discovery requests (XEP-0030). For the
+// server's domains, disco#info and disco#items list the identities,
+// features and items that modules registered with the host. For a local
+// account's bare JID, the server responds on the account's behalf.
 package disco
 
 import (
@@ -76,7 +76,7 @@ func (s *service) serverItems(_ context.Context, iq *stanza.Stanza, q *stanza.El
 	return stanza.Result(iq, res), nil
 }
 
-// accountInfo answers disco#info for a bare account JID. Only the account
+// accountInfo returns the disco#info of a bare account JID. Only the account
 // itself and contacts the account shares its presence with may see it;
 // anyone else gets service-unavailable, as if the account did not exist.
 func (s *service) accountInfo(ctx context.Context, iq *stanza.Stanza, q *stanza.Element) (*stanza.Stanza, error) {
@@ -86,8 +86,8 @@ func (s *service) accountInfo(ctx context.Context, iq *stanza.Stanza, q *stanza.
 	return stanza.Result(iq, infoQuery(s.host, router.ScopeAccount)), nil
 }
 
-// accountItems answers disco#items for a bare account JID with an empty
-// list, to the same requesters as accountInfo.
+// accountItems returns an empty disco#items list for a bare account JID,
+// to the same requesters as accountInfo.
 func (s *service) accountItems(ctx context.Context, iq *stanza.Stanza, q *stanza.Element) (*stanza.Stanza, error) {
 	if err := s.checkAccountQuery(ctx, iq, q); err != nil {
 		return nil, err

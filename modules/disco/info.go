@@ -7,8 +7,8 @@ import (
 
 // infoQuery builds the disco#info <query/> for a scope from the identities
 // and features the modules registered. Duplicates, which two modules may
-// both register, are listed once, because XEP-0115 §5.4 treats a response
-// with a repeated identity or feature as ill-formed.
+// both register, are listed once, because XEP-0115 §5.4 (steps 3.3 and
+// 3.4) treats a response with a repeated identity or feature as ill-formed.
 func infoQuery(h router.Host, scope router.Scope) *stanza.Element {
 	q := stanza.NewElement(NSInfo, "query")
 	seen := make(map[router.Identity]bool)

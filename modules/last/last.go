@@ -1,4 +1,4 @@
-// Package last answers Last Activity requests (XEP-0012). Addressed to the
+// Package last handles Last Activity requests (XEP-0012). Addressed to the
 // server, it returns the server's uptime. Addressed to a local account's
 // bare JID, it returns 0 while the account has an available session, and
 // otherwise the time since its last logout with the status text of the
@@ -72,10 +72,10 @@ func (s *service) uptime(_ context.Context, iq *stanza.Stanza, q *stanza.Element
 	return stanza.Result(iq, lastQuery(s.now().Sub(s.started), "")), nil
 }
 
-// lastLogout answers for an account. Only the account itself and contacts
+// lastLogout returns the idle time of an account. Only the account itself and contacts
 // with a 'from' or 'both' subscription may ask (XEP-0012 §4); others get
 // forbidden. An account that never logged out and has no available session
-// gets service-unavailable, as ejabberd's mod_last answers when it has no
+// gets service-unavailable, as ejabberd's mod_last returns when it has no
 // record. NOTE: Prosody's mod_lastactivity answers seconds='0' instead.
 func (s *service) lastLogout(ctx context.Context, iq *stanza.Stanza, q *stanza.Element) (*stanza.Stanza, error) {
 	account := iq.From.Bare()

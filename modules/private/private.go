@@ -24,8 +24,12 @@ const NS = "jabber:iq:private"
 // in namespace ns is stored under KeyPrefix+ns.
 const KeyPrefix = "private:"
 
-// reserved are the namespaces XEP-0049 §3 forbids storing data in. An
-// element without its own xmlns inside <query/> is in NS.
+// reserved are the namespaces rejected with not-acceptable. XEP-0049 lets
+// a server reject every reserved namespace (those starting with "jabber:"
+// or "http://jabber.org/", and vcard-temp). This server rejects only the
+// stanza namespaces and NS itself, which the XEP-0049 schema excludes, so
+// that data stored by existing clients keeps working. An element without
+// its own xmlns inside <query/> is in NS.
 var reserved = map[string]bool{
 	stanza.NSClient: true,
 	stanza.NSServer: true,
@@ -71,8 +75,8 @@ func (s *service) handle(ctx context.Context, iq *stanza.Stanza, q *stanza.Eleme
 // requested element unchanged when nothing is stored.
 func (s *service) get(ctx context.Context, iq *stanza.Stanza, account jid.JID, children []*stanza.Element) (*stanza.Stanza, error) {
 	if len(children) != 1 {
-		// XEP-0049 §3 asks for "Bad Format" (bad-request) when the child
-		// is missing; more than one namespace per get is not allowed.
+		// XEP-0049 recommends "Bad Format" (bad-request) for a get
+		// without a child and forbids requesting several namespaces.
 		return nil, stanza.BadRequest.WithText("a get request names exactly one element")
 	}
 	want := children[0]

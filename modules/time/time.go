@@ -1,4 +1,4 @@
-// Package time answers Entity Time requests (XEP-0202) addressed to the
+// Package time handles Entity Time requests (XEP-0202) addressed to the
 // server. The server reports UTC with a zero offset whatever the host's
 // time zone, so that its location is not disclosed.
 package time

@@ -69,8 +69,8 @@ func (s *service) accountVCard(ctx context.Context, iq *stanza.Stanza, v *stanza
 }
 
 // get returns the stored vCard, or an empty one when none is stored.
-// XEP-0054 §3.1 also allows item-not-found; the empty vCard is what
-// Prosody returns, and clients handle it as "no profile yet".
+// XEP-0054 §3.1 also allows item-not-found. Prosody's mod_vcard_legacy
+// returns an empty vCard too.
 func (s *service) get(ctx context.Context, iq *stanza.Stanza, account jid.JID) (*stanza.Stanza, error) {
 	b, err := s.kv.GetValue(ctx, owner(account), Key)
 	if errors.Is(err, storage.ErrNotFound) {

@@ -1,6 +1,7 @@
-// Package version answers Software Version requests (XEP-0092) addressed
-// to the server with the name "Tern" and the version it was built as. The
-// operating system is left out: it helps attackers more than users.
+// Package version handles Software Version requests (XEP-0092) addressed
+// to the server. The response carries the name "Tern" and the version the
+// binary was built as, and leaves out the operating system, which would
+// help attackers more than users.
 package version
 
 import (
