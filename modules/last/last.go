@@ -72,11 +72,12 @@ func (s *service) uptime(_ context.Context, iq *stanza.Stanza, q *stanza.Element
 	return stanza.Result(iq, lastQuery(s.now().Sub(s.started), "")), nil
 }
 
-// lastLogout returns the idle time of an account. Only the account itself and contacts
-// with a 'from' or 'both' subscription may ask (XEP-0012 §4); others get
-// forbidden. An account that never logged out and has no available session
-// gets service-unavailable, as ejabberd's mod_last returns when it has no
-// record. NOTE: Prosody's mod_lastactivity answers seconds='0' instead.
+// lastLogout returns the idle time of an account. Only the account itself
+// and contacts with a 'from' or 'both' subscription may ask (XEP-0012 §4),
+// and others get forbidden. An account that never logged out and has no
+// available session gets service-unavailable, as ejabberd's mod_last
+// returns when it has no record.
+// NOTE: Prosody's mod_lastactivity returns seconds='0' in that case.
 func (s *service) lastLogout(ctx context.Context, iq *stanza.Stanza, q *stanza.Element) (*stanza.Stanza, error) {
 	account := iq.From.Bare()
 	if !stanza.IsZero(iq.To) {
