@@ -165,7 +165,7 @@ func (c *conn) authenticate(el *stanza.Stanza) (bool, error) {
 		}
 		out, done, stepErr := ex.Step(in)
 		if stepErr != nil {
-			return false, c.failAuth(stepErr, ex.Username())
+			return false, c.failAuth(stepErr, ex.AttemptedUsername())
 		}
 		if done {
 			return c.authSucceeded(ex, out)
@@ -208,8 +208,8 @@ func (c *conn) failAuth(err error, username string) error {
 	}
 	if f.Condition == "not-authorized" {
 		account := ""
-		if username != "" {
-			account = username + "@" + c.domain
+		if j, err := jid.New(username, c.domain, ""); err == nil && username != "" {
+			account = j.String()
 		}
 		if c.srv.throttle.fail(c.ip, account) {
 			c.log.Info("authentication throttled", "account", account)

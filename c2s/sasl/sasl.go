@@ -196,6 +196,11 @@ func (e *Exchange) Username() string {
 	return e.username
 }
 
+// AttemptedUsername returns the username the client sent, prepared as for
+// Lookup, whether or not authentication succeeded; "" before the client's
+// first message. Use it to count failures per account.
+func (e *Exchange) AttemptedUsername() string { return e.username }
+
 // ChannelBinding returns the channel binding type that a successful -PLUS
 // exchange used, and the empty string otherwise.
 func (e *Exchange) ChannelBinding() string {

@@ -176,7 +176,7 @@ func (c *Client) Auth(mech msasl.Mechanism, user, password string) error {
 		return []byte(user), []byte(password), nil
 	})}
 	if c.TLS != nil {
-		opts = append(opts, msasl.TLSState(*c.TLS))
+		opts = append(opts, msasl.TLSState(*c.TLS), msasl.RemoteMechanisms(c.Mechanisms()...))
 	}
 	neg := msasl.NewClient(mech, opts...)
 	_, resp, err := neg.Step(nil)
