@@ -309,4 +309,3 @@ func TestVirtualHostStreamHeader(t *testing.T) {
 		}
 	})
 }
-

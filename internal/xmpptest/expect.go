@@ -161,7 +161,9 @@ func IsPresence(from, typ string) func(*stanza.Stanza) bool {
 }
 
 // IsStreamError matches a stream error.
-func IsStreamError(s *stanza.Stanza) bool { return s.Name == "error" && s.Space == "http://etherx.jabber.org/streams" }
+func IsStreamError(s *stanza.Stanza) bool {
+	return s.Name == "error" && s.Space == "http://etherx.jabber.org/streams"
+}
 
 // StreamErrorCondition returns the condition of a stream error element.
 func StreamErrorCondition(s *stanza.Stanza) string {

@@ -21,8 +21,8 @@ import (
 // Server is a server started for one test.
 type Server struct {
 	*server.Server
-	t      testing.TB
-	cfg    *config.Config
+	t       testing.TB
+	cfg     *config.Config
 	stopped bool
 }
 
