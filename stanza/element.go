@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -159,8 +160,8 @@ func (e *Element) appendXML(b []byte, parentNS string) []byte {
 		b = appendEscaped(b, e.Name.Space)
 		b = append(b, '\'')
 	}
-	for _, a := range e.Attr {
-		b = appendAttr(b, a)
+	for i, a := range e.Attr {
+		b = appendAttr(b, a, i)
 	}
 	if len(e.Children) == 0 {
 		return append(b, "/>"...)
@@ -176,7 +177,9 @@ func (e *Element) appendXML(b []byte, parentNS string) []byte {
 
 func (t Text) appendXML(b []byte, _ string) []byte { return appendEscaped(b, string(t)) }
 
-func appendAttr(b []byte, a xml.Attr) []byte {
+// appendAttr writes one attribute; i numbers the generated prefix of an
+// attribute in a foreign namespace so that two never collide.
+func appendAttr(b []byte, a xml.Attr, i int) []byte {
 	if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
 		return b // namespaces are written from Element.Name
 	}
@@ -188,9 +191,14 @@ func appendAttr(b []byte, a xml.Attr) []byte {
 	default:
 		// Attributes in other namespaces are rare in XMPP payloads; they
 		// keep their namespace through a generated prefix.
-		b = append(b, "xmlns:a='"...)
+		prefix := "ns" + strconv.Itoa(i)
+		b = append(b, "xmlns:"...)
+		b = append(b, prefix...)
+		b = append(b, "='"...)
 		b = appendEscaped(b, a.Name.Space)
-		b = append(b, "' a:"...)
+		b = append(b, "' "...)
+		b = append(b, prefix...)
+		b = append(b, ':')
 	}
 	b = append(b, a.Name.Local...)
 	b = append(b, "='"...)
