@@ -39,6 +39,7 @@ type Reader struct {
 	dec    *xml.Decoder
 	buf    []byte // bytes of the current top-level element
 	header bool   // the stream header has been read
+	top    bool   // between top-level elements, where whitespace is dropped
 }
 
 // NewReader returns a reader over src. src should be buffered; the reader
@@ -68,6 +69,9 @@ func (r *Reader) ReadByte() (byte, error) {
 	b, err := r.src.ReadByte()
 	if err != nil {
 		return 0, err
+	}
+	if r.top && len(r.buf) == 0 && isSpace(b) {
+		return b, nil // keepalive whitespace is not part of any element
 	}
 	if len(r.buf) >= r.limits.MaxSize {
 		return 0, errTooLarge
@@ -129,6 +133,8 @@ func (r *Reader) ReadHeader() (Header, error) {
 	}
 }
 
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
+
 func leadingSpace(b []byte) int { return len(b) - len(bytes.TrimLeft(b, " \t\r\n")) }
 
 func procInstParam(inst []byte, name string) string {
@@ -182,6 +188,8 @@ const xmlURL = "http://www.w3.org/XML/1998/namespace"
 // stream and a *Error for every protocol violation.
 func (r *Reader) Next() (*stanza.Stanza, error) {
 	r.buf = r.buf[:0]
+	r.top = true
+	defer func() { r.top = false }()
 	depth := 0
 	var start xml.StartElement
 	startLen := 0
@@ -194,6 +202,7 @@ func (r *Reader) Next() (*stanza.Stanza, error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			depth++
+			r.top = false
 			if depth > r.limits.MaxDepth {
 				return nil, PolicyViolationTooDeep
 			}
@@ -209,6 +218,7 @@ func (r *Reader) Next() (*stanza.Stanza, error) {
 			}
 			depth--
 			if depth == 0 {
+				r.top = true
 				return r.build(start, startLen, selfClosing)
 			}
 		case xml.CharData:
@@ -325,6 +335,9 @@ func escapeAttr(v string) string {
 func (r *Reader) mapError(err error) error {
 	if errors.Is(err, errTooLarge) {
 		return PolicyViolationTooBig
+	}
+	if strings.Contains(err.Error(), "CharsetReader") {
+		return UnsupportedEncoding
 	}
 	var syn *xml.SyntaxError
 	if errors.As(err, &syn) {
