@@ -21,7 +21,7 @@ func (c *conn) bindIQ(el *stanza.Stanza) error {
 	}
 	switch children[0].Name.Space {
 	case nsSession:
-		return c.write(stanza.Result(el).AppendXML(nil, ""))
+		return c.write(c.stanzaBytes(stanza.Result(el)))
 	case nsBind:
 	default:
 		return stream.NotAuthorized.WithText("bind a resource first")
@@ -32,7 +32,7 @@ func (c *conn) bindIQ(el *stanza.Stanza) error {
 	}
 	full, err := jid.New(c.user, c.domain, resource)
 	if err != nil || len(full.Resourcepart()) > 1023 {
-		return c.write(stanza.ErrorReply(el, stanza.BadRequest.WithText("invalid resource"), jid.JID{}).AppendXML(nil, ""))
+		return c.write(c.stanzaBytes(stanza.ErrorReply(el, stanza.BadRequest.WithText("invalid resource"), jid.JID{})))
 	}
 	res := stanza.Result(el, stanza.NewElement(nsBind, "bind").Add(
 		stanza.NewElement(nsBind, "jid").AddText(full.String())))

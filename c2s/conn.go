@@ -2,6 +2,7 @@ package c2s
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -44,6 +45,7 @@ type conn struct {
 	ip        string
 	log       *slog.Logger
 	directTLS bool
+	ws        bool // WebSocket transport (RFC 7395)
 
 	secure   bool
 	tlsState *tls.ConnectionState
@@ -162,11 +164,42 @@ func (c *conn) openStream() error {
 		return err
 	}
 	c.domain = domain
-	out := stream.AppendOpen(nil, stream.Header{
-		NS: stanza.NSClient, From: domain, To: "", ID: stream.NewID(), Version: "1.0", Lang: "en",
-	})
+	ours := stream.Header{NS: stanza.NSClient, From: domain, ID: stream.NewID(), Version: "1.0", Lang: "en"}
+	if c.ws {
+		if err := c.writeHeader(wsOpen(ours)); err != nil {
+			return err
+		}
+		return c.write(declareStreamPrefix(c.features().AppendXML(nil, "")))
+	}
+	out := stream.AppendOpen(nil, ours)
 	out = c.features().AppendXML(out, "")
 	return c.writeHeader(out)
+}
+
+// stanzaBytes serializes a stanza for this transport: WebSocket messages
+// stand alone, so they declare the content namespace.
+func (c *conn) stanzaBytes(s *stanza.Stanza) []byte {
+	if c.ws {
+		return s.AppendXML(nil, stanza.NSClient)
+	}
+	return s.AppendXML(nil, "")
+}
+
+// finalBytes returns what ends the stream after err: the stream error and
+// the closing tag, as separate messages on WebSocket.
+func (c *conn) finalBytes(err *stream.Error) [][]byte {
+	var out [][]byte
+	if c.ws {
+		if err != nil {
+			out = append(out, declareStreamPrefix(err.AppendXML(nil)))
+		}
+		return append(out, wsClose)
+	}
+	var b []byte
+	if err != nil {
+		b = err.AppendXML(b)
+	}
+	return append(out, append(b, stream.Close...))
 }
 
 func (c *conn) checkHeader(h stream.Header) (string, error) {
@@ -267,21 +300,29 @@ func (c *conn) shutdown(err *stream.Error) {
 // header first if none was sent yet (RFC 6120 §4.9.1.1).
 func (c *conn) writeError(err *stream.Error) {
 	c.writeMu.Lock()
-	var b []byte
+	var parts [][]byte
 	if !c.headerSent {
 		from := c.domain
 		if from == "" {
 			from = c.srv.router.Domains()[0]
 		}
-		b = stream.AppendOpen(b, stream.Header{NS: stanza.NSClient, From: from, ID: stream.NewID(), Version: "1.0"})
+		h := stream.Header{NS: stanza.NSClient, From: from, ID: stream.NewID(), Version: "1.0"}
+		if c.ws {
+			parts = append(parts, wsOpen(h))
+		} else {
+			parts = append(parts, stream.AppendOpen(nil, h))
+		}
 		c.headerSent = true
 	}
 	c.writeMu.Unlock()
-	if err != nil {
-		b = err.AppendXML(b)
+	parts = append(parts, c.finalBytes(err)...)
+	if !c.ws {
+		c.write(bytes.Join(parts, nil))
+		return
 	}
-	b = append(b, stream.Close...)
-	c.write(b)
+	for _, p := range parts {
+		c.write(p)
+	}
 }
 
 // finish ends the connection after run returned err.
@@ -311,6 +352,9 @@ func (c *conn) finish(err error) {
 // for a moment, so that closing a socket with unread input does not reset
 // the connection and destroy the stream error just written.
 func (c *conn) linger() {
+	if c.ws {
+		return
+	}
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		tc.CloseWrite()
 	}

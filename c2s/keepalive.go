@@ -50,7 +50,9 @@ func (c *conn) startKeepalive() func() {
 func (c *conn) ping() {
 	s := c.sess
 	if s == nil {
-		c.write([]byte(" "))
+		if !c.ws {
+			c.write([]byte(" "))
+		}
 		return
 	}
 	iq := stanza.New(stanza.IQ, "get", s.jid, jid.MustParse(s.jid.Domainpart()),

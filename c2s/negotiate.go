@@ -30,7 +30,7 @@ func (c *conn) features() *stanza.Element {
 		// client authenticates or compresses in the clear.
 		f.Add(stanza.NewElement(nsTLS, "starttls").Add(stanza.NewElement(nsTLS, "required")))
 	case !c.authed:
-		if !c.secure {
+		if !c.secure && !c.ws {
 			f.Add(stanza.NewElement(nsTLS, "starttls"))
 		}
 		mechs := stanza.NewElement(nsSASL, "mechanisms")
@@ -253,7 +253,7 @@ func (c *conn) authSucceeded(ex *sasl.Exchange, out []byte) (bool, error) {
 // namespace, such as in-band registration.
 func (c *conn) preAuthIQ(el *stanza.Stanza) error {
 	if el.RawFrom != "" || el.RawTo != "" && el.RawTo != c.domain {
-		return c.write(stanza.ErrorReply(el, stanza.ServiceUnavailable, jid.JID{}).AppendXML(nil, ""))
+		return c.write(c.stanzaBytes(stanza.ErrorReply(el, stanza.ServiceUnavailable, jid.JID{})))
 	}
 	children := el.Children()
 	var h router.PreAuthIQHandler
@@ -261,7 +261,7 @@ func (c *conn) preAuthIQ(el *stanza.Stanza) error {
 		h = c.srv.router.PreAuthIQ(children[0].Name.Space)
 	}
 	if h == nil || (el.Type != "get" && el.Type != "set") {
-		return c.write(stanza.ErrorReply(el, stanza.ServiceUnavailable, jid.JID{}).AppendXML(nil, ""))
+		return c.write(c.stanzaBytes(stanza.ErrorReply(el, stanza.ServiceUnavailable, jid.JID{})))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -275,5 +275,5 @@ func (c *conn) preAuthIQ(el *stanza.Stanza) error {
 	if resp == nil {
 		return nil
 	}
-	return c.write(resp.AppendXML(nil, ""))
+	return c.write(c.stanzaBytes(resp))
 }

@@ -34,7 +34,13 @@ type session struct {
 
 func (c *conn) newSession(full jid.JID) *session {
 	s := &session{c: c, jid: full, log: c.log.With("resource", full.Resourcepart())}
+	ns := ""
+	if c.ws {
+		ns = stanza.NSClient
+	}
 	s.w = stream.NewWriter(c.nc, stream.WriterConfig{
+		NS:           ns,
+		Framed:       c.ws,
 		MaxQueue:     c.srv.cfg.C2S.SendQueue,
 		WriteTimeout: 30 * time.Second,
 		SetDeadline:  c.nc.SetWriteDeadline,
@@ -99,12 +105,7 @@ func (s *session) writeFinal(err *stream.Error) bool {
 	first := false
 	s.closeOnce.Do(func() {
 		first = true
-		var b []byte
-		if err != nil {
-			b = err.AppendXML(b)
-		}
-		b = append(b, stream.Close...)
-		s.w.Close(b)
+		s.w.Close(s.c.finalBytes(err)...)
 	})
 	return first
 }
@@ -159,7 +160,7 @@ func (s *session) handle(el *stanza.Stanza) error {
 		return err
 	}
 	if el.RawTo != "" {
-		to, err := jid.Parse(el.RawTo)
+		to, err := stanza.ParseJID(el.RawTo)
 		if err != nil {
 			s.reply(el, stanza.JIDMalformed)
 			return nil
@@ -178,7 +179,7 @@ func (s *session) handle(el *stanza.Stanza) error {
 // its full or bare JID; the server always stamps the full JID.
 func (s *session) stampFrom(el *stanza.Stanza) error {
 	if el.RawFrom != "" {
-		from, err := jid.Parse(el.RawFrom)
+		from, err := stanza.ParseJID(el.RawFrom)
 		if err != nil || !(from.Equal(s.jid) || from.Equal(s.jid.Bare())) {
 			return stream.InvalidFrom
 		}

@@ -385,5 +385,5 @@ func parseJID(s string) (jid.JID, error) {
 	if s == "" {
 		return jid.JID{}, nil
 	}
-	return jid.Parse(s)
+	return stanza.ParseJID(s)
 }

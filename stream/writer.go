@@ -26,11 +26,14 @@ type Writer struct {
 	writeTimeout time.Duration
 	deadline     func(time.Time) error
 
+	framed bool
+
 	mu      sync.Mutex
-	pending []byte // guarded by mu
-	queued  int    // stanzas in pending; guarded by mu
-	closed  bool   // guarded by mu
-	final   []byte // written after pending when closed; guarded by mu
+	pending []byte   // guarded by mu
+	bounds  []int    // end offset of each element in pending when framed; guarded by mu
+	queued  int      // stanzas in pending; guarded by mu
+	closed  bool     // guarded by mu
+	final   [][]byte // written after pending when closed; guarded by mu
 	wake    chan struct{}
 	done    chan struct{}
 	err     error // set by Run before done is closed
@@ -48,6 +51,9 @@ type WriterConfig struct {
 	// when non-nil.
 	WriteTimeout time.Duration
 	SetDeadline  func(time.Time) error
+	// Framed writes each element with its own Write call, for transports
+	// such as WebSocket where every message is one element (RFC 7395).
+	Framed bool
 }
 
 // NewWriter returns a writer to dst. Run must be called to start writing.
@@ -58,6 +64,7 @@ func NewWriter(dst io.Writer, cfg WriterConfig) *Writer {
 		maxQueue:     cfg.MaxQueue,
 		writeTimeout: cfg.WriteTimeout,
 		deadline:     cfg.SetDeadline,
+		framed:       cfg.Framed,
 		wake:         make(chan struct{}, 1),
 		done:         make(chan struct{}),
 	}
@@ -70,7 +77,8 @@ func (w *Writer) SendStanza(s *stanza.Stanza) error {
 		w.mu.Unlock()
 		return err
 	}
-	w.pending = s.AppendXML(w.pending, "")
+	w.pending = s.AppendXML(w.pending, w.ns)
+	w.mark()
 	w.queued++
 	w.mu.Unlock()
 	w.signal()
@@ -86,10 +94,18 @@ func (w *Writer) SendRaw(b []byte) error {
 		return err
 	}
 	w.pending = append(w.pending, b...)
+	w.mark()
 	w.queued++
 	w.mu.Unlock()
 	w.signal()
 	return nil
+}
+
+// mark records the end of the element just appended; w.mu is held.
+func (w *Writer) mark() {
+	if w.framed {
+		w.bounds = append(w.bounds, len(w.pending))
+	}
 }
 
 func (w *Writer) checkLocked() error {
@@ -110,8 +126,9 @@ func (w *Writer) signal() {
 }
 
 // Close writes what is pending followed by final (for example a stream
-// error and the closing tag), then stops Run. Later sends fail.
-func (w *Writer) Close(final []byte) {
+// error and the closing tag, each its own element when framed), then stops
+// Run. Later sends fail.
+func (w *Writer) Close(final ...[]byte) {
 	w.mu.Lock()
 	if !w.closed {
 		w.closed = true
@@ -132,18 +149,24 @@ func (w *Writer) Err() error { return w.err }
 func (w *Writer) Run() error {
 	defer close(w.done)
 	var spare []byte
+	var spareBounds []int
 	for range w.wake {
 		w.mu.Lock()
-		buf := w.pending
-		w.pending = spare[:0]
+		buf, bounds := w.pending, w.bounds
+		w.pending, w.bounds = spare[:0], spareBounds[:0]
 		w.queued = 0
 		closed := w.closed
 		if closed {
-			buf = append(buf, w.final...)
+			for _, f := range w.final {
+				buf = append(buf, f...)
+				if w.framed {
+					bounds = append(bounds, len(buf))
+				}
+			}
 		}
 		w.mu.Unlock()
 		if len(buf) > 0 {
-			if err := w.write(buf); err != nil {
+			if err := w.writeAll(buf, bounds); err != nil {
 				w.fail()
 				w.err = err
 				return err
@@ -155,10 +178,25 @@ func (w *Writer) Run() error {
 		// Keep one small buffer for the next batch; large ones go back to
 		// the allocator so idle sessions hold little memory.
 		if cap(buf) <= 4096 {
-			spare = buf
+			spare, spareBounds = buf, bounds
 		} else {
-			spare = nil
+			spare, spareBounds = nil, nil
 		}
+	}
+	return nil
+}
+
+// writeAll writes buf in one call, or one call per element when framed.
+func (w *Writer) writeAll(buf []byte, bounds []int) error {
+	if !w.framed {
+		return w.write(buf)
+	}
+	start := 0
+	for _, end := range bounds {
+		if err := w.write(buf[start:end]); err != nil {
+			return err
+		}
+		start = end
 	}
 	return nil
 }
