@@ -136,6 +136,10 @@ type Host interface {
 	// Features and Identities return what modules added, for disco.
 	Features(scope Scope) []string
 	Identities(scope Scope) []Identity
+	// AddComponent routes every stanza for domain to c, for services
+	// such as multi-user chat that have their own domain. It returns false
+	// if the domain is a local user domain or taken.
+	AddComponent(domain string, c Component) bool
 	// AddItem lists a service (such as a MUC or upload domain) in the
 	// server's disco#items.
 	AddItem(jid, name string)
