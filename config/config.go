@@ -113,6 +113,12 @@ type C2S struct {
 	// SendQueue is how many stanzas may wait for one session before it is
 	// treated as a slow consumer.
 	SendQueue int `toml:"send_queue"`
+	// ResumeTimeout is how long a stream-management session (XEP-0198)
+	// whose connection broke stays resumable; zero disables resumption.
+	ResumeTimeout time.Duration `toml:"resume_timeout"`
+	// MaxUnacked is how many stanzas a stream-management session keeps
+	// for redelivery before the client acknowledges them.
+	MaxUnacked int `toml:"max_unacked"`
 }
 
 // Auth is the [auth] table: SASL settings and brute-force limits.
@@ -224,6 +230,8 @@ func Default() *Config {
 			KeepaliveInterval:       60 * time.Second,
 			PingTimeout:             30 * time.Second,
 			SendQueue:               1000,
+			ResumeTimeout:           time.Hour,
+			MaxUnacked:              500,
 		},
 		Auth: Auth{
 			SCRAMIterations:       4096,

@@ -37,6 +37,8 @@ func TestDefaultValues(t *testing.T) {
 		{"c2s.keepalive_interval", c.C2S.KeepaliveInterval, 60 * time.Second},
 		{"c2s.ping_timeout", c.C2S.PingTimeout, 30 * time.Second},
 		{"c2s.send_queue", c.C2S.SendQueue, 1000},
+		{"c2s.resume_timeout", c.C2S.ResumeTimeout, time.Hour},
+		{"c2s.max_unacked", c.C2S.MaxUnacked, 500},
 		{"auth.scram_iterations", c.Auth.SCRAMIterations, 4096},
 		{"auth.allow_plain", c.Auth.AllowPlain, true},
 		{"auth.max_failures_per_ip", c.Auth.MaxFailuresPerIP, 5},

@@ -27,6 +27,8 @@ func (v *validator) c2s(c *C2S) {
 	v.notNegative("c2s.keepalive_interval", c.KeepaliveInterval)
 	v.positive("c2s.ping_timeout", c.PingTimeout)
 	v.atLeast("c2s.send_queue", c.SendQueue, 1)
+	v.notNegative("c2s.resume_timeout", c.ResumeTimeout)
+	v.atLeast("c2s.max_unacked", c.MaxUnacked, 1)
 }
 
 func (v *validator) auth(a *Auth) {
