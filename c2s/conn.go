@@ -58,6 +58,7 @@ type conn struct {
 	writeMu    sync.Mutex // serializes direct writes before bind
 	headerSent bool       // guarded by writeMu
 	closed     atomic.Bool
+	finalSent  atomic.Bool  // the closing elements were queued on the session writer
 	lastRead   atomic.Int64 // unix nanoseconds of the last read
 	saslFails  int
 }
@@ -289,6 +290,11 @@ func (c *conn) shutdown(err *stream.Error) {
 		return
 	}
 	if s := c.sess; s != nil {
+		if err == stream.ConnectionTimeout {
+			// A dead connection: a resumable session waits for its client.
+			s.dropConnection(c, err)
+			return
+		}
 		s.closeWith(err)
 		return
 	}
@@ -337,7 +343,8 @@ func (c *conn) finish(err error) {
 		c.log.Debug("connection ended", "err", err)
 	}
 	if c.sess != nil {
-		c.sess.end(se)
+		c.sess.connectionEnded(c, se, errors.Is(err, stream.ErrClosed))
+		return
 	} else if !c.closed.Load() {
 		if se != nil || errors.Is(err, stream.ErrClosed) {
 			c.writeError(se)

@@ -58,5 +58,5 @@ func (c *conn) ping() {
 	iq := stanza.New(stanza.IQ, "get", s.jid, jid.MustParse(s.jid.Domainpart()),
 		stanza.NewElement(nsPing, "ping"))
 	iq.ID = "ping-" + stream.NewID()
-	s.w.SendStanza(iq)
+	s.Deliver(iq)
 }

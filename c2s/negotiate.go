@@ -52,6 +52,8 @@ func (c *conn) features() *stanza.Element {
 	default:
 		f.Add(stanza.NewElement(nsBind, "bind"))
 		f.Add(stanza.NewElement(nsSession, "session").Add(stanza.NewElement(nsSession, "optional")))
+		f.Add(stanza.NewElement(nsSM, "sm"))
+		f.Add(stanza.NewElement(nsCSI, "csi"))
 		for _, e := range c.srv.router.StreamFeatures(false) {
 			f.Add(e)
 		}
@@ -84,6 +86,9 @@ func (c *conn) negotiate(el *stanza.Stanza) (restart bool, err error) {
 		return false, c.preAuthIQ(el)
 	case el.Space == stanza.NSClient && el.Name == stanza.IQ:
 		return false, c.bindIQ(el)
+	}
+	if el.Space == nsSM && c.authed {
+		return false, c.smPreBind(el)
 	}
 	if h := c.srv.preBind[el.Space]; h != nil && c.authed {
 		return false, h(context.Background(), c, el)

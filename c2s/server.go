@@ -44,6 +44,7 @@ type Server struct {
 	tls      *tls.Config
 	log      *slog.Logger
 	throttle *authThrottle
+	sm       smRegistry
 	// nonzas handle stream-level elements after bind by namespace, such
 	// as client state indication.
 	nonzas map[string]NonzaHandler

@@ -24,10 +24,12 @@ const Timeout = 10 * time.Second
 // Client is a raw XMPP client for tests: it sends what the test writes and
 // returns each top-level element the server sends.
 type Client struct {
-	t        testing.TB
-	Domain   string
-	JID      jid.JID
-	Conn     net.Conn
+	t      testing.TB
+	Domain string
+	JID    jid.JID
+	Conn   net.Conn
+	// Raw is the TCP connection under Conn.
+	Raw      net.Conn
 	TLS      *tls.ConnectionState
 	Header   stream.Header
 	Features *stanza.Element
@@ -52,7 +54,7 @@ func Dial(t testing.TB, addr, domain string) *Client {
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
-	c := &Client{t: t, Domain: domain, Conn: nc}
+	c := &Client{t: t, Domain: domain, Conn: nc, Raw: nc}
 	c.br = bufio.NewReader(nc)
 	c.rd = stream.NewReader(c.br, stream.Limits{MaxSize: 1 << 24, MaxDepth: 1000})
 	t.Cleanup(c.Close)
@@ -80,6 +82,20 @@ func (c *Client) wrapTLS(serverName string) {
 	c.br = bufio.NewReader(tc)
 	c.rd.Reset(c.br)
 }
+
+// Kill resets the TCP connection without closing the stream or TLS, as
+// when a phone loses its network.
+func (c *Client) Kill() {
+	if tc, ok := c.Raw.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	c.closed = true
+	c.Raw.Close()
+}
+
+// StartReading reads elements in the background, as after Bind, for
+// streams bound another way (such as stream management resumption).
+func (c *Client) StartReading() { c.startReading() }
 
 // Close closes the connection.
 func (c *Client) Close() {
