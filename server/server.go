@@ -131,7 +131,7 @@ func (s *Server) Start() error {
 			return err
 		}
 	}
-	return nil
+	return s.startHTTP()
 }
 
 func (s *Server) listen(kind, addr string, serve func(net.Listener) error) error {
@@ -158,6 +158,7 @@ func (s *Server) listen(kind, addr string, serve func(net.Listener) error) error
 // end (so their presence and state are stored) and closes storage.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.c2s.Shutdown(ctx)
+	s.stopHTTP(ctx)
 	s.mu.Lock()
 	for _, l := range s.listeners {
 		l.Close()
