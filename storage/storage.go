@@ -4,7 +4,24 @@
 // in storage/storagetest.
 //
 // Every record is keyed by its owning account, a (domain, localpart) pair,
-// so that a distributed database can shard each table by owner.
+// so that a distributed database can shard each table by owner. Only
+// Accounts checks that an account exists: the other repositories store
+// records for any owner, and DeleteAccount removes them all.
+//
+// Conventions shared by every backend:
+//   - Times are stored with microsecond precision and returned in UTC.
+//   - Sorted lists are in byte order of their UTF-8 strings, as
+//     [sort.Strings] orders them, whatever the database's collation.
+//   - A nil and an empty byte slice or string list are the same value: a
+//     backend may return either for an empty one.
+//   - Every method returns an error wrapping ctx.Err() when ctx is done
+//     before the operation completes, and a write that fails is not stored.
+//
+// Both backends also have a method outside the Store interface,
+// CreateAccounts(ctx, []Account) error, which stores many accounts in one
+// transaction: all of them, or none and an error wrapping ErrExists that
+// names the first account that exists. Callers find it with a type
+// assertion.
 package storage
 
 import (
@@ -54,16 +71,18 @@ type Account struct {
 // Accounts stores user accounts and their SCRAM verifiers.
 type Accounts interface {
 	// CreateAccount stores a new account; it returns ErrExists if one with
-	// the same owner exists.
+	// the same owner exists. A zero CreatedAt is stored as the current time.
 	CreateAccount(ctx context.Context, a Account) error
 	// GetAccount returns ErrNotFound for an unknown owner.
 	GetAccount(ctx context.Context, o Owner) (Account, error)
-	// SetKeys replaces the SCRAM verifiers of an existing account.
+	// SetKeys replaces the SCRAM verifiers of an existing account. It
+	// returns ErrNotFound for an unknown owner.
 	SetKeys(ctx context.Context, o Owner, keys []ScramKey) error
 	// DeleteAccount removes the account and every record it owns in every
 	// repository of the backend. It returns ErrNotFound for an unknown owner.
 	DeleteAccount(ctx context.Context, o Owner) error
-	// ListAccounts returns the localparts of a domain's accounts, sorted.
+	// ListAccounts returns the localparts of a domain's accounts, sorted in
+	// byte order.
 	ListAccounts(ctx context.Context, domain string) ([]string, error)
 	// CountAccounts returns the number of accounts in a domain.
 	CountAccounts(ctx context.Context, domain string) (int, error)
@@ -88,7 +107,8 @@ type RosterItem struct {
 	PendingIn    bool   // inbound subscription request pending ("Pending In")
 	PreApproved  bool   // inbound subscription pre-approved (RFC 6121 §3.4)
 	// Listed is false for contacts that exist only to track an inbound
-	// request or a pre-approval; they are left out of roster results.
+	// request or a pre-approval. Roster results sent to clients leave them
+	// out, but GetRoster returns them like any other item.
 	Listed bool
 	// Stanza is the stored inbound subscribe presence (serialized), so it
 	// can be redelivered at login while PendingIn is set.
@@ -96,9 +116,15 @@ type RosterItem struct {
 }
 
 // Roster stores rosters with a version counter per owner (RFC 6121 §2.6).
+//
+// DeleteAccount resets the counter, so a re-created account counts from 1
+// again. Code that sends versions to clients should combine the counter
+// with the account's CreatedAt, so that a client's cached version of the
+// old account never matches the new one.
 type Roster interface {
-	// GetRoster returns every item of the owner, sorted by JID, and the
-	// current roster version. An owner with no roster has version 0.
+	// GetRoster returns every item of the owner, sorted by JID in byte
+	// order, and the current roster version. An owner with no roster has
+	// version 0; removing every item does not reset the version.
 	GetRoster(ctx context.Context, o Owner) ([]RosterItem, int64, error)
 	// GetRosterItem returns ErrNotFound when the contact is not present.
 	GetRosterItem(ctx context.Context, o Owner, contact string) (RosterItem, error)
@@ -125,6 +151,8 @@ type Offline interface {
 	// no limit.
 	PushOffline(ctx context.Context, o Owner, stanza []byte, limit int) error
 	// PopOffline removes and returns every queued message, oldest first.
+	// IDs increase in the order the messages were pushed, and Created is
+	// the time PushOffline stored the message.
 	PopOffline(ctx context.Context, o Owner) ([]OfflineMessage, error)
 	// CountOffline returns the number of queued messages.
 	CountOffline(ctx context.Context, o Owner) (int, error)
