@@ -16,6 +16,7 @@ import (
 
 	"tern/c2s"
 	"tern/certs"
+	"tern/component"
 	"tern/config"
 	"tern/modules"
 	"tern/router"
@@ -31,6 +32,7 @@ type Server struct {
 	store  storage.Store
 	router *router.Router
 	c2s    *c2s.Server
+	comp   *component.Server
 	certs  *certs.Manager
 
 	mu        sync.Mutex
@@ -83,6 +85,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	s.c2s = c2s.New(cfg, s.router, st, cm, log.With("component", "c2s"))
+	if err := s.newComponents(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -131,6 +137,9 @@ func (s *Server) Start() error {
 			return err
 		}
 	}
+	if err := s.startComponents(); err != nil {
+		return err
+	}
 	return s.startHTTP()
 }
 
@@ -158,6 +167,7 @@ func (s *Server) listen(kind, addr string, serve func(net.Listener) error) error
 // end (so their presence and state are stored) and closes storage.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.c2s.Shutdown(ctx)
+	err = errors.Join(err, s.comp.Shutdown(ctx))
 	s.stopHTTP(ctx)
 	s.mu.Lock()
 	for _, l := range s.listeners {
