@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tern/internal/xmpptest"
+	"tern/storage/postgres/pgtest"
 )
 
 // systemPython is the interpreter Debian's python3-slixmpp installs into;
@@ -98,4 +99,12 @@ func testSlixmppChat(t *testing.T, s *xmpptest.Server) {
 
 func TestSlixmppChatSQLite(t *testing.T) {
 	testSlixmppChat(t, xmpptest.Start(t))
+}
+
+func TestSlixmppChatPostgres(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	testSlixmppChat(t, xmpptest.Start(t, func(c *configT) {
+		c.Storage.Backend = "postgres"
+		c.Storage.PostgresDSN = dsn
+	}))
 }
