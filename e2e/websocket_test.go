@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +10,14 @@ import (
 	"github.com/coder/websocket"
 
 	"tern/internal/xmpptest"
+	"tern/server"
 	"tern/stanza"
 )
+
+// wsURL is the server's WebSocket endpoint on its HTTP listener.
+func wsURL(s *xmpptest.Server) string {
+	return "ws://" + s.Addr("http") + server.WebSocketPath
+}
 
 type wsClient struct {
 	t  *testing.T
@@ -21,11 +26,9 @@ type wsClient struct {
 
 func dialWS(t *testing.T, s *xmpptest.Server) *wsClient {
 	t.Helper()
-	hs := httptest.NewServer(s.C2S().WebSocketHandler())
-	t.Cleanup(hs.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), xmpptest.Timeout)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http"), &websocket.DialOptions{Subprotocols: []string{"xmpp"}})
+	ws, _, err := websocket.Dial(ctx, wsURL(s), &websocket.DialOptions{Subprotocols: []string{"xmpp"}})
 	if err != nil {
 		t.Fatalf("dial websocket: %v", err)
 	}
@@ -126,11 +129,9 @@ func TestWebSocketOversizedMessage(t *testing.T) {
 
 func TestWebSocketRequiresSubprotocol(t *testing.T) {
 	s := newPair(t)
-	hs := httptest.NewServer(s.C2S().WebSocketHandler())
-	defer hs.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+	ws, _, err := websocket.Dial(ctx, wsURL(s), nil)
 	if err != nil {
 		return // refused at the handshake: fine
 	}

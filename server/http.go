@@ -3,15 +3,14 @@ package server
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"tern/admin"
 	"tern/httpd"
 )
 
-// httpServers maps each started *Server to its *httpd.Server, for
-// stopHTTP. A Server without an entry has no HTTP side to stop.
-var httpServers sync.Map
+// WebSocketPath is where the XMPP WebSocket endpoint (RFC 7395) is
+// served on http.listen.
+const WebSocketPath = "/xmpp-websocket"
 
 // startHTTP serves the admin API on the control socket
 // <data_dir>/ternd.sock, and metrics, the admin API and mounted handlers
@@ -24,9 +23,10 @@ func (s *Server) startHTTP() error {
 		ConnCount:    s.c2s.ConnCount,
 		Log:          s.log.With("component", "httpd"),
 	})
-	// TODO: mount the RFC 7395 WebSocket endpoint at /xmpp-websocket with
-	// h.Handle once c2s serves WebSocket streams.
-	httpServers.Store(s, h)
+	h.Handle(WebSocketPath, s.c2s.WebSocketHandler())
+	s.mu.Lock()
+	s.http = h
+	s.mu.Unlock()
 	if err := h.ServeSocket(s.cfg.Path(httpd.SocketName)); err != nil {
 		return fmt.Errorf("start control socket: %w", err)
 	}
@@ -50,11 +50,14 @@ func (s *Server) Admin() *admin.Service {
 // stopHTTP stops the HTTP listener and the control socket, waiting for
 // requests in progress until ctx ends, and logs what fails.
 func (s *Server) stopHTTP(ctx context.Context) {
-	v, ok := httpServers.LoadAndDelete(s)
-	if !ok {
+	s.mu.Lock()
+	h := s.http
+	s.http = nil
+	s.mu.Unlock()
+	if h == nil {
 		return
 	}
-	if err := v.(*httpd.Server).Shutdown(ctx); err != nil {
+	if err := h.Shutdown(ctx); err != nil {
 		s.log.Warn("HTTP shutdown cut short; open connections closed", "err", err)
 	}
 }

@@ -18,8 +18,10 @@ import (
 	"tern/certs"
 	"tern/component"
 	"tern/config"
+	"tern/httpd"
 	"tern/modules"
 	"tern/router"
+	"tern/s2s"
 	"tern/storage"
 	"tern/storage/postgres"
 	"tern/storage/sqlite"
@@ -32,10 +34,12 @@ type Server struct {
 	store  storage.Store
 	router *router.Router
 	c2s    *c2s.Server
+	s2s    *s2s.Server
 	comp   *component.Server
 	certs  *certs.Manager
 
 	mu        sync.Mutex
+	http      *httpd.Server // guarded by mu
 	listeners []net.Listener
 	addrs     map[string][]net.Addr // listener kind → bound addresses
 	wg        sync.WaitGroup
@@ -85,6 +89,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	s.c2s = c2s.New(cfg, s.router, st, cm, log.With("component", "c2s"))
+	s.s2s = s2s.New(cfg, s.router, cm, log.With("component", "s2s"))
+	if cfg.S2S.Enabled {
+		s.router.SetRemote(s.s2s)
+	}
 	if err := s.newComponents(); err != nil {
 		st.Close()
 		return nil, err
@@ -114,11 +122,14 @@ func (s *Server) Router() *router.Router { return s.router }
 // C2S returns the client stream server.
 func (s *Server) C2S() *c2s.Server { return s.c2s }
 
+// S2S returns the server-to-server stream server.
+func (s *Server) S2S() *s2s.Server { return s.s2s }
+
 // Config returns the configuration the server runs with.
 func (s *Server) Config() *config.Config { return s.cfg }
 
 // Addrs returns the bound addresses of a listener kind: "c2s",
-// "c2s-tls", "s2s", "component" or "http".
+// "c2s-tls", "s2s", "s2s-tls", "component" or "http".
 func (s *Server) Addrs(kind string) []net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -137,10 +148,28 @@ func (s *Server) Start() error {
 			return err
 		}
 	}
+	for _, addr := range s.s2sAddrs(s.cfg.S2S.Listen) {
+		if err := s.listen("s2s", addr, func(l net.Listener) error { return s.s2s.Serve(l, false) }); err != nil {
+			return err
+		}
+	}
+	for _, addr := range s.s2sAddrs(s.cfg.S2S.DirectTLSListen) {
+		if err := s.listen("s2s-tls", addr, func(l net.Listener) error { return s.s2s.Serve(l, true) }); err != nil {
+			return err
+		}
+	}
 	if err := s.startComponents(); err != nil {
 		return err
 	}
 	return s.startHTTP()
+}
+
+// s2sAddrs returns addrs, or none when federation is disabled.
+func (s *Server) s2sAddrs(addrs []string) []string {
+	if !s.cfg.S2S.Enabled {
+		return nil
+	}
+	return addrs
 }
 
 func (s *Server) listen(kind, addr string, serve func(net.Listener) error) error {
@@ -168,6 +197,8 @@ func (s *Server) listen(kind, addr string, serve func(net.Listener) error) error
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.c2s.Shutdown(ctx)
 	err = errors.Join(err, s.comp.Shutdown(ctx))
+	// After the client streams, so their last presence reaches peers.
+	err = errors.Join(err, s.s2s.Shutdown(ctx))
 	s.stopHTTP(ctx)
 	s.mu.Lock()
 	for _, l := range s.listeners {
