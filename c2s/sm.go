@@ -254,6 +254,7 @@ func (c *conn) resume(el *stanza.Stanza) error {
 		return err
 	}
 	s.sm.stopTimer()
+
 	old, oldWriter := s.c, s.w
 	s.c = c
 	s.w = c.newWriter()
@@ -264,6 +265,7 @@ func (c *conn) resume(el *stanza.Stanza) error {
 		s.w.SendStanza(st)
 	}
 	s.mu.Unlock()
+
 	if old != nil {
 		// The old connection may still look alive; it no longer owns the
 		// session, so closing it ends nothing.

@@ -37,7 +37,7 @@ const (
 	OrderLast     = 1000
 )
 
-// Result tells the router whether to go on with a stanza after a hook.
+// Result is a hook's decision on whether the router goes on with a stanza.
 type Result bool
 
 const (
@@ -48,7 +48,8 @@ const (
 	Stop Result = true
 )
 
-// Event is what a hook receives.
+// Event is the argument of a hook: the stanza and, for Outbound hooks,
+// the session that sent it.
 type Event struct {
 	Stanza *stanza.Stanza
 	// Session is the local session that sent the stanza, for Outbound
@@ -59,7 +60,7 @@ type Event struct {
 // Hook is a function run at a stage for one stanza kind.
 type Hook func(ctx context.Context, ev *Event) Result
 
-// Scope says which addresses an IQ handler serves.
+// Scope selects the addresses an IQ handler serves.
 type Scope int
 
 const (
