@@ -60,6 +60,8 @@ func (s *Server) apiRoutes() *http.ServeMux {
 	m.HandleFunc("POST /api/v1/users", s.addUsers)
 	m.HandleFunc("DELETE /api/v1/users/{jid}", s.deleteUser)
 	m.HandleFunc("PUT /api/v1/users/{jid}/password", s.setPassword)
+	m.HandleFunc("PUT /api/v1/users/{jid}/roster/{contact}", s.setRosterItem)
+	m.HandleFunc("DELETE /api/v1/users/{jid}/roster/{contact}", s.deleteRosterItem)
 	m.HandleFunc("GET /api/v1/sessions", s.listSessions)
 	m.HandleFunc("GET /api/v1/stats", s.stats)
 	return m

@@ -151,6 +151,11 @@ type Host interface {
 	HandlePreAuthIQ(ns string, h PreAuthIQHandler)
 
 	Logger(module string) *slog.Logger
+
+	// Provide makes a module's service available to other modules and to
+	// the admin operations under a name; Lookup returns it, or nil.
+	Provide(name string, service any)
+	Lookup(name string) any
 }
 
 // Item is an entry of the server's disco#items (XEP-0030 §4).

@@ -53,6 +53,7 @@ type Router struct {
 	streamFeats []Feature
 	preAuthIQ   map[string]PreAuthIQHandler
 	items       []Item
+	services    sync.Map // name → service, see Provide
 
 	pending pendingIQs
 }
@@ -258,6 +259,15 @@ func (r *Router) HandlePreAuthIQ(ns string, h PreAuthIQHandler) { r.preAuthIQ[ns
 
 // PreAuthIQ returns the handler for unauthenticated iqs in ns, or nil.
 func (r *Router) PreAuthIQ(ns string) PreAuthIQHandler { return r.preAuthIQ[ns] }
+
+// Provide registers a service under name for other modules.
+func (r *Router) Provide(name string, service any) { r.services.Store(name, service) }
+
+// Lookup returns the service registered under name, or nil.
+func (r *Router) Lookup(name string) any {
+	v, _ := r.services.Load(name)
+	return v
+}
 
 // Logger returns a logger for a module.
 func (r *Router) Logger(module string) *slog.Logger { return r.log.With("module", module) }

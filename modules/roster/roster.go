@@ -50,6 +50,7 @@ func start(env *modules.Env) error {
 	h.Hook(router.Outbound, stanza.Presence, router.OrderRoster, m.outboundPresence)
 	h.Hook(router.Inbound, stanza.Presence, router.OrderRoster, m.inboundPresence)
 	h.OnSession(router.SessionUnavailable, m.broadcastUnavailable)
+	h.Provide("roster", &Service{m})
 	return nil
 }
 
@@ -225,4 +226,31 @@ func itemElement(it storage.RosterItem) *stanza.Element {
 		el.Add(stanza.NewElement(NS, "group").AddText(g))
 	}
 	return el
+}
+
+// Service is the roster module's interface for server-side changes, such
+// as an administrator's, registered with the host as "roster".
+type Service struct{ m *module }
+
+// SetItem adds or updates a contact in user's roster as a client's roster
+// set would, and pushes the change to user's interested resources.
+func (s *Service) SetItem(ctx context.Context, user, contact jid.JID, name string, groups []string) error {
+	user, contact = user.Bare(), contact.Bare()
+	it, err := s.m.store.GetRosterItem(ctx, owner(user), contact.String())
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		it = storage.RosterItem{JID: contact.String(), Subscription: storage.SubNone}
+	case err != nil:
+		return err
+	}
+	it.Name = name
+	it.Groups = groups
+	it.Listed = true
+	return s.m.put(ctx, user, it)
+}
+
+// RemoveItem removes a contact from user's roster, cancelling the
+// subscriptions both ways, and pushes the removal.
+func (s *Service) RemoveItem(ctx context.Context, user, contact jid.JID) error {
+	return s.m.remove(ctx, user.Bare(), contact.Bare())
 }

@@ -1,0 +1,80 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"mellium.im/xmpp/jid"
+
+	"tern/stanza"
+	"tern/storage"
+)
+
+// RosterEditor is the roster module's service for server-side roster
+// changes; the running server provides it under the name "roster".
+type RosterEditor interface {
+	SetItem(ctx context.Context, user, contact jid.JID, name string, groups []string) error
+	RemoveItem(ctx context.Context, user, contact jid.JID) error
+}
+
+// rosterEditor returns the running server's roster service, or
+// ErrNotRunning: a roster change must reach the user's online clients as a
+// roster push, so it cannot be made on the storage alone.
+func (s *Service) rosterEditor() (RosterEditor, error) {
+	l, ok := s.sessions.(interface{ Lookup(string) any })
+	if !ok {
+		return nil, ErrNotRunning
+	}
+	ed, ok := l.Lookup("roster").(RosterEditor)
+	if !ok {
+		return nil, fmt.Errorf("%w: the roster module is disabled", ErrNotRunning)
+	}
+	return ed, nil
+}
+
+// SetRosterItem adds contact to user's roster, or updates its name and
+// groups, and pushes the change to user's clients (RFC 6121 §2.1.6).
+func (s *Service) SetRosterItem(ctx context.Context, user, contact, name string, groups []string) error {
+	u, err := s.userJID(user)
+	if err != nil {
+		return err
+	}
+	c, err := stanza.ParseJID(contact)
+	if err != nil {
+		return fmt.Errorf("%w %q: %v", ErrInvalidJID, contact, err)
+	}
+	if _, err := s.accounts.GetAccount(ctx, storage.Owner{Domain: u.Domainpart(), Local: u.Localpart()}); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("%w: %s", ErrNotFound, u)
+		}
+		return err
+	}
+	ed, err := s.rosterEditor()
+	if err != nil {
+		return err
+	}
+	return ed.SetItem(ctx, u, c.Bare(), name, groups)
+}
+
+// RemoveRosterItem removes contact from user's roster.
+func (s *Service) RemoveRosterItem(ctx context.Context, user, contact string) error {
+	u, err := s.userJID(user)
+	if err != nil {
+		return err
+	}
+	c, err := stanza.ParseJID(contact)
+	if err != nil {
+		return fmt.Errorf("%w %q: %v", ErrInvalidJID, contact, err)
+	}
+	ed, err := s.rosterEditor()
+	if err != nil {
+		return err
+	}
+	err = ed.RemoveItem(ctx, u, c.Bare())
+	var se *stanza.Error
+	if errors.As(err, &se) && se.Condition == stanza.ItemNotFound.Condition {
+		return fmt.Errorf("%w: %s has no contact %s", ErrNotFound, u, c.Bare())
+	}
+	return err
+}
