@@ -26,6 +26,7 @@ var migrations = []migration{
 	offlineMigration,
 	kvMigration,
 	activityMigration,
+	archiveMigration,
 }
 
 // ownerTables returns every table whose rows belong to one account.

@@ -24,6 +24,7 @@ var migrations = []migration{
 	offlineMigration,
 	kvMigration,
 	activityMigration,
+	archiveMigration,
 }
 
 // ownerTables returns every table whose rows belong to one account.

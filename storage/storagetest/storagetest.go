@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Offline", offlineTests},
 		{"KV", kvTests},
 		{"Activity", activityTests},
+		{"Archive", archiveTests},
 		{"Concurrency", concurrencyTests},
 		{"Data", dataTests},
 		{"Context", contextTests},
