@@ -61,18 +61,28 @@ func (s *Server) connect(ctx context.Context, local, remote string) (*link, erro
 	if err != nil {
 		return nil, &connectError{err}
 	}
-	var errs []error
+	// The result is a connectError only when no target accepted a TCP
+	// connection; otherwise it joins the failures after connecting.
+	var connectErrs, laterErrs []error
 	for _, t := range targets {
 		l, err := s.connectTarget(ctx, local, remote, t)
 		if err == nil {
 			return l, nil
 		}
-		errs = append(errs, err)
+		var ce *connectError
+		if errors.As(err, &ce) {
+			connectErrs = append(connectErrs, ce.err)
+		} else {
+			laterErrs = append(laterErrs, err)
+		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return nil, errors.Join(errs...)
+	if len(laterErrs) > 0 {
+		return nil, errors.Join(laterErrs...)
+	}
+	return nil, &connectError{errors.Join(connectErrs...)}
 }
 
 func (s *Server) connectTarget(ctx context.Context, local, remote string, t target) (*link, error) {
@@ -140,7 +150,7 @@ func (l *link) startTLS(ctx context.Context) error {
 		return err
 	}
 	if el.Space != nsTLS || el.Name != "proceed" {
-		return fmt.Errorf("s2s: %s answered STARTTLS with <%s/>", l.remote, el.Name)
+		return fmt.Errorf("s2s: %s sent <%s/> instead of <proceed/> after STARTTLS", l.remote, el.Name)
 	}
 	if err := l.handshake(ctx, nil); err != nil {
 		return err

@@ -17,12 +17,12 @@ const (
 	nsSASL     = "urn:ietf:params:xml:ns:xmpp-sasl"
 	nsCompress = "http://jabber.org/protocol/compress"
 	// nsDialback is the namespace of <db:result/> and <db:verify/>, and
-	// nsDialbackFeature that of the stream feature (XEP-0220 §2.1, §8).
+	// nsDialbackFeature that of the stream feature (XEP-0220).
 	nsDialback        = "jabber:server:dialback"
 	nsDialbackFeature = "urn:xmpp:features:dialback"
 )
 
-// Dialback result types (XEP-0220 §2.1).
+// Dialback result types (XEP-0220).
 const (
 	dbValid   = "valid"
 	dbInvalid = "invalid"
@@ -30,10 +30,11 @@ const (
 )
 
 // dialbackKey returns the key that the originating server sends and the
-// authoritative server checks (XEP-0220 §2.4): the hex-encoded
-// HMAC-SHA256, under the process secret, of the receiving domain, the
-// originating domain and the stream id the receiving server assigned,
-// joined by single spaces.
+// authoritative server checks: the hex-encoded HMAC-SHA256, under the
+// process secret, of the receiving domain, the originating domain and the
+// stream id the receiving server assigned, joined by single spaces. This
+// is the algorithm of XEP-0185 keyed with the random secret itself rather
+// than its SHA-256 hash, which is no weaker for a 32-byte random secret.
 func (s *Server) dialbackKey(receiving, originating, streamID string) string {
 	m := hmac.New(sha256.New, s.secret)
 	m.Write([]byte(receiving + " " + originating + " " + streamID))
@@ -62,8 +63,8 @@ func dbElement(name, from, to, id, typ, key string) *stanza.Element {
 	return el.AddText(key)
 }
 
-// dbErrorElement returns a dialback response of type error with a stanza error
-// condition (XEP-0220 §2.4 and §2.5).
+// dbErrorElement returns a dialback response of type error with a stanza
+// error condition (XEP-0220).
 func dbErrorElement(name, from, to, id string, se *stanza.Error) *stanza.Element {
 	el := dbElement(name, from, to, id, dbError, "")
 	e := stanza.NewElement("", "error", "type", se.Type)

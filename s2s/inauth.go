@@ -13,12 +13,17 @@ import (
 	"tern/stream"
 )
 
+// maxDialbackPending bounds the dialback verifications one incoming
+// stream may have running, since each opens a connection to another
+// server.
+const maxDialbackPending = 8
+
 // handle processes one top-level element of an incoming stream. It
 // reports whether the stream restarts.
 func (c *inConn) handle(el *stanza.Stanza) (restart bool, err error) {
 	switch {
 	case el.Space == stream.NS && el.Name == "error":
-		// The peer ends the stream; finish answers with the closing tag.
+		// The peer ends the stream, and finish sends our closing tag.
 		return false, fmt.Errorf("s2s: peer sent stream error %s: %w", streamErrorCondition(el), stream.ErrClosed)
 	case el.Space == nsTLS && el.Name == "starttls":
 		return c.startTLS()
@@ -71,7 +76,7 @@ func (c *inConn) startTLS() (bool, error) {
 }
 
 // handshake runs the TLS server handshake for STARTTLS or direct TLS. It
-// asks for the peer's certificate, which crypto/tls leaves unverified so
+// requests the peer's certificate, which crypto/tls leaves unverified so
 // that a peer without a valid one can still use dialback.
 func (c *inConn) handshake() error {
 	cfg := c.srv.tls.Clone()
@@ -123,6 +128,7 @@ func (c *inConn) sasl(el *stanza.Stanza) (bool, error) {
 	if err != nil {
 		return false, stream.BadFormat
 	}
+
 	if p.AttrValue("mechanism") != "EXTERNAL" {
 		return false, c.send(saslFailure("invalid-mechanism", ""))
 	}
@@ -134,6 +140,7 @@ func (c *inConn) sasl(el *stanza.Stanza) (bool, error) {
 	if cond != "" {
 		return false, c.send(saslFailure(cond, ""))
 	}
+
 	if err := c.send(stanza.NewElement(nsSASL, "success")); err != nil {
 		return false, err
 	}
@@ -168,10 +175,10 @@ func decodeSASL(s string) ([]byte, error) {
 	return base64.StdEncoding.DecodeString(s)
 }
 
-// dialbackResult handles a dialback request (XEP-0220 §2.1.2): the peer
+// dialbackResult handles a dialback request (XEP-0220): the peer
 // claims the domain in 'from' for stanzas to the local domain in 'to'.
-// The answer comes later, once the authoritative server has checked the
-// key, unless the claim can be decided at once.
+// The verdict is sent later, once the authoritative server has checked
+// the key, unless the claim can be decided at once.
 func (c *inConn) dialbackResult(el *stanza.Stanza) error {
 	if !c.srv.cfg.S2S.Dialback {
 		return stream.NotAuthorized.WithText("dialback is disabled")
@@ -182,6 +189,7 @@ func (c *inConn) dialbackResult(el *stanza.Stanza) error {
 	remote, okFrom := parseDomain(el.RawFrom)
 	local, okTo := parseDomain(el.RawTo)
 	key := elementText(el)
+
 	switch {
 	case !okFrom || !okTo || key == "":
 		return c.send(dbErrorElement("result", el.RawTo, el.RawFrom, "", stanza.BadRequest))
@@ -192,21 +200,28 @@ func (c *inConn) dialbackResult(el *stanza.Stanza) error {
 	case c.isAuthed(remote):
 		return c.send(dbElement("result", local, remote, "", dbValid, ""))
 	case c.secure && c.srv.roots.verify(c.chain, remote):
-		// The certificate proves the domain already (XEP-0344 §2.4).
+		// The certificate proves the domain already (XEP-0344).
 		c.authenticate(local, remote, "dialback with certificate")
 		return c.send(dbElement("result", local, remote, "", dbValid, ""))
 	}
+
 	c.mu.Lock()
 	busy := c.pending[remote]
-	c.pending[remote] = true
+	full := !busy && len(c.pending) >= maxDialbackPending
+	if !busy && !full {
+		c.pending[remote] = true
+	}
 	c.mu.Unlock()
-	if !busy {
+	switch {
+	case full:
+		return c.send(dbErrorElement("result", local, remote, "", stanza.ResourceConstraint))
+	case !busy:
 		c.verifyInBackground(local, remote, c.id, key)
 	}
 	return nil
 }
 
-// verifyInBackground asks the authoritative server of remote about key
+// verifyInBackground checks key with the authoritative server of remote
 // and sends the verdict on this stream.
 func (c *inConn) verifyInBackground(local, remote, streamID, key string) {
 	c.srv.wg.Add(1) // the connection's own count keeps wg above zero here
@@ -242,8 +257,8 @@ func (c *inConn) verifyInBackground(local, remote, streamID, key string) {
 }
 
 // dialbackVerify answers the receiving server's question whether a key is
-// one this server issued (XEP-0220 §2.3.2). The request may come on a
-// stream that is not authenticated.
+// one this server issued (XEP-0220). The request may come on a stream
+// that is not authenticated.
 func (c *inConn) dialbackVerify(el *stanza.Stanza) error {
 	receiving, okFrom := parseDomain(el.RawFrom)
 	originating, okTo := parseDomain(el.RawTo)

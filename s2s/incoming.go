@@ -99,6 +99,10 @@ func (c *inConn) run() error {
 		return err
 	}
 	for {
+		// A dialback verification that runs in the background may
+		// authenticate a domain while Next waits for the element that
+		// follows, so the larger limit applies from the request on.
+		c.rd.SetLimits(c.srv.limits(c.authedOrPending()))
 		el, err := c.rd.Next()
 		if err != nil {
 			return err
@@ -108,7 +112,6 @@ func (c *inConn) run() error {
 			return err
 		}
 		if restart {
-			c.rd.SetLimits(c.srv.limits(c.anyAuthed()))
 			if err := c.openStream(); err != nil {
 				return err
 			}
@@ -116,8 +119,8 @@ func (c *inConn) run() error {
 	}
 }
 
-// openStream reads the peer's stream header and answers with ours and the
-// stream features (RFC 6120 §4.2, §4.3).
+// openStream reads the peer's stream header and sends ours with the stream
+// features (RFC 6120 §4.2, §4.3).
 func (c *inConn) openStream() error {
 	h, err := c.rd.ReadHeader()
 	if err != nil {
@@ -141,8 +144,8 @@ func (c *inConn) openStream() error {
 }
 
 // header returns our stream header. Its 'from' is the domain the peer
-// asked for, which is how a server with several domains answers
-// (RFC 6120 §4.7.1); it has none while that domain is unknown.
+// requested, which is how a server with several domains responds
+// (RFC 6120 §4.7.1). It has no 'from' while that domain is unknown.
 func (c *inConn) header() stream.Header {
 	return stream.Header{
 		NS: stanza.NSServer, From: c.local, To: c.peer, ID: c.id,
@@ -193,7 +196,8 @@ func (c *inConn) features() *stanza.Element {
 		f.Add(mechs.Add(stanza.NewElement(nsSASL, "mechanism").AddText("EXTERNAL")))
 	}
 	if c.srv.cfg.S2S.Dialback {
-		// <errors/> announces dialback error handling (XEP-0220 §2.4).
+		// <errors/> announces that dialback errors are understood
+		// (XEP-0220).
 		f.Add(stanza.NewElement(nsDialbackFeature, "dialback").Add(stanza.NewElement(nsDialbackFeature, "errors")))
 	}
 	return f
@@ -290,6 +294,14 @@ func (c *inConn) anyAuthed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.authed) > 0
+}
+
+// authedOrPending reports whether a domain is authenticated or in
+// dialback verification on the stream.
+func (c *inConn) authedOrPending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.authed) > 0 || len(c.pending) > 0
 }
 
 func (c *inConn) isAuthed(domain string) bool {

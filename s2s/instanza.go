@@ -10,9 +10,9 @@ import (
 )
 
 // stanza checks the addresses of a stanza the peer sent and routes it
-// (RFC 6120 §8.1.1.2, §4.9.3): 'from' must be in a domain authenticated
-// on this stream, else the stream ends with invalid-from, and 'to' must be
-// in a domain served here, else it ends with host-unknown.
+// (RFC 6120 §8.1.1.2, §8.1.2.2). A 'from' outside the domains authenticated
+// on this stream ends the stream with invalid-from. A 'to' outside the
+// domains served here ends it with host-unknown.
 func (c *inConn) stanza(el *stanza.Stanza) error {
 	switch el.Name {
 	case stanza.Message, stanza.Presence, stanza.IQ:
@@ -22,6 +22,7 @@ func (c *inConn) stanza(el *stanza.Stanza) error {
 	if !c.anyAuthed() {
 		return stream.NotAuthorized
 	}
+
 	if el.RawFrom == "" || el.RawTo == "" {
 		return stream.ImproperAddressing
 	}
@@ -30,6 +31,7 @@ func (c *inConn) stanza(el *stanza.Stanza) error {
 		return stream.InvalidFrom
 	}
 	el.From = from
+
 	ctx := context.Background()
 	to, err := jid.Parse(el.RawTo)
 	if err != nil {
@@ -43,6 +45,7 @@ func (c *inConn) stanza(el *stanza.Stanza) error {
 		return stream.HostUnknown
 	}
 	el.To = to
+
 	if se := checkStanza(el); se != nil {
 		c.srv.router.Bounce(ctx, el, se)
 		return nil

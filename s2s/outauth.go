@@ -15,8 +15,8 @@ var errDialbackInvalid = errors.New("s2s: dialback key rejected")
 
 // authenticate proves the local domain to the peer: with SASL EXTERNAL
 // when the peer offers it and the local certificate would verify, and
-// otherwise, or when EXTERNAL fails, with dialback (XEP-0220 §2.1). It
-// returns the method that succeeded.
+// otherwise, or when EXTERNAL fails, with dialback (XEP-0220). It returns
+// the method that succeeded.
 func (l *link) authenticate() (string, error) {
 	if l.secure && offersMechanism(l.features, "EXTERNAL") && l.srv.ownCertVerifies(l.local) {
 		ok, err := l.external()
@@ -50,7 +50,7 @@ func offersMechanism(features *stanza.Element, name string) bool {
 }
 
 // external runs SASL EXTERNAL with the local domain as authorization
-// identity (XEP-0178 §4) and restarts the stream after success. It
+// identity (XEP-0178) and restarts the stream after success. It
 // reports false when the peer sends a SASL failure.
 func (l *link) external() (bool, error) {
 	auth := stanza.NewElement(nsSASL, "auth", "mechanism", "EXTERNAL").
@@ -71,7 +71,7 @@ func (l *link) external() (bool, error) {
 		l.log.Debug("SASL EXTERNAL failed; trying dialback")
 		return false, nil
 	}
-	return false, fmt.Errorf("s2s: %s answered SASL with <%s/>", l.remote, el.Name)
+	return false, fmt.Errorf("s2s: %s sent <%s/> in reply to SASL EXTERNAL", l.remote, el.Name)
 }
 
 // dialback sends the dialback key for the peer's stream id and waits for
@@ -101,9 +101,9 @@ func (l *link) dialback() error {
 	}
 }
 
-// verifyDialbackKey asks the authoritative server of remote whether key is
-// the one it issued for a stream that remote opened to local with the
-// given id (XEP-0220 §2.3), over a connection of its own.
+// verifyDialbackKey sends key to the authoritative server of remote, over
+// a connection of its own, and returns whether that server issued it for
+// the stream with the given id that remote opened to local (XEP-0220).
 func (s *Server) verifyDialbackKey(ctx context.Context, local, remote, streamID, key string) (bool, error) {
 	l, err := s.connect(ctx, local, remote)
 	if err != nil {

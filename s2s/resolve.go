@@ -27,11 +27,11 @@ type target struct {
 // target "." (RFC 2782: the service is decidedly not available).
 var errNoService = errors.New("s2s: the domain offers no XMPP server service")
 
-// resolve returns the addresses to try for domain, in order: the address
-// set with SetAddr, or the targets of the _xmpps-server._tcp and
-// _xmpp-server._tcp SRV records merged by priority (direct TLS first when
-// priorities are equal), or the domain itself on port 5269 when it has
-// neither record.
+// resolve returns the addresses to try for domain, in order. The address
+// set with SetAddr comes first and alone. Otherwise they are the targets of
+// the _xmpps-server._tcp and _xmpp-server._tcp SRV records merged by
+// priority, with direct TLS first among equal priorities. A domain with
+// neither record is tried on port 5269.
 func (s *Server) resolve(ctx context.Context, domain string) ([]target, error) {
 	s.mu.Lock()
 	addr, ok := s.addrs[domain]
@@ -87,7 +87,7 @@ func (s *Server) lookupTargets(ctx context.Context, service, name string, direct
 
 // mergeTargets merges two ordered target lists by priority, keeping each
 // list's own order and putting direct TLS first among equal priorities
-// (XEP-0368 §3).
+// (XEP-0368).
 func mergeTargets(tlsTargets, tcpTargets []target) []target {
 	out := append(append([]target(nil), tlsTargets...), tcpTargets...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].priority < out[j].priority })

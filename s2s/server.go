@@ -51,8 +51,8 @@ type Server struct {
 	certs  Certificates
 	tls    *tls.Config
 	log    *slog.Logger
-	// secret keys the dialback HMAC (XEP-0220 §2.4); it is random per
-	// process, so keys do not survive a restart.
+	// secret keys the dialback HMAC. It is random per process, so keys
+	// do not survive a restart.
 	secret []byte
 	roots  trustStore
 	idle   atomic.Int64 // nanoseconds
@@ -211,6 +211,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		out = append(out, o)
 	}
 	s.mu.Unlock()
+
 	s.cancel()
 	for _, c := range in {
 		c.shutdown(stream.SystemShutdown)
@@ -218,6 +219,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, o := range out {
 		o.shutdown(stream.SystemShutdown)
 	}
+
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
