@@ -108,6 +108,11 @@ func TestOutgoingSNIAndDialback(t *testing.T) {
 	if m.RawFrom != "romeo@a.test/orchard" || m.RawTo != "juliet@remote.test" || m.ID != "o1" {
 		t.Errorf("message = %s, want o1 from romeo@a.test/orchard to juliet@remote.test", m)
 	}
+
+	// Stopping the server ends both kinds of stream with system-shutdown.
+	s.Stop()
+	p.expectStreamError("system-shutdown")
+	v.expectStreamError("system-shutdown")
 }
 
 func TestOutgoingDialbackRejected(t *testing.T) {
@@ -241,4 +246,21 @@ func readCert(t *testing.T, s *xmpptest.Server, domain string) *x509.Certificate
 		t.Fatal(err)
 	}
 	return cert
+}
+
+func TestFederationDisabled(t *testing.T) {
+	s := xmpptest.Start(t, func(cfg *config.Config) {
+		cfg.Server.Domains = []string{"a.test"}
+		cfg.S2S.Enabled = false
+	})
+	if addrs := s.Addrs("s2s"); len(addrs) != 0 {
+		t.Errorf("s2s listeners = %v, want none", addrs)
+	}
+	s.AddUser("romeo", "secret1")
+	romeo := s.Login("romeo", "secret1", "orchard")
+	romeo.Send("<message to='juliet@remote.test' type='chat' id='d1'><body>nowhere</body></message>")
+	e := romeo.Expect(func(s *stanza.Stanza) bool { return s.Name == stanza.Message && s.ID == "d1" })
+	if e.Type != "error" || xmpptest.ErrorCondition(e) != "remote-server-not-found" {
+		t.Errorf("reply = %s, want a remote-server-not-found error", e)
+	}
 }
