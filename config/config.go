@@ -29,6 +29,7 @@ type Config struct {
 	Auth         Auth         `toml:"auth"`
 	Registration Registration `toml:"registration"`
 	Offline      Offline      `toml:"offline"`
+	Archive      Archive      `toml:"archive"`
 	S2S          S2S          `toml:"s2s"`
 	Component    Component    `toml:"component"`
 	HTTP         HTTP         `toml:"http"`
@@ -158,6 +159,23 @@ type Offline struct {
 	MaxMessages int `toml:"max_messages"`
 }
 
+// Archive is the [archive] table: message archives (XEP-0313).
+type Archive struct {
+	// Enabled archives the messages that accounts send and receive, and
+	// lets accounts query their archives.
+	Enabled bool `toml:"enabled"`
+	// Retention is how long archived messages are kept; zero keeps them
+	// forever.
+	Retention time.Duration `toml:"retention"`
+	// DefaultMode is the archiving preference of an account that has set
+	// none: "always", "roster" (only messages exchanged with contacts in
+	// the roster) or "never".
+	DefaultMode string `toml:"default_mode"`
+	// MaxPage is the largest number of messages returned for one query,
+	// and the page size when the query gives none.
+	MaxPage int `toml:"max_page"`
+}
+
 // S2S is the [s2s] table: federation with other servers.
 type S2S struct {
 	// Enabled turns federation on, both incoming and outgoing.
@@ -242,6 +260,7 @@ func Default() *Config {
 		},
 		Registration: Registration{MinPasswordLength: 8, RatePerIP: 1, RateWindow: 10 * time.Minute},
 		Offline:      Offline{MaxMessages: 1000},
+		Archive:      Archive{Enabled: true, DefaultMode: "always", MaxPage: 250},
 		S2S:          S2S{Enabled: true, Listen: []string{":5269"}, Dialback: true},
 		Component:    Component{Listen: "127.0.0.1:5347"},
 		HTTP:         HTTP{Listen: "127.0.0.1:5280"},

@@ -44,6 +44,21 @@ func (v *validator) registration(r *Registration) {
 	v.positive("registration.rate_window", r.RateWindow)
 }
 
+func (v *validator) archive(c *Config) {
+	a := &c.Archive
+	if a.Retention < 0 {
+		v.add("archive.retention", "%q must not be negative (use \"0\" to keep messages forever)", a.Retention.String())
+	}
+	v.oneOf("archive.default_mode", a.DefaultMode, "always", "roster", "never")
+	v.atLeast("archive.max_page", a.MaxPage, 1)
+	if c.C2S.SendQueue >= 1 && a.MaxPage > c.C2S.SendQueue {
+		// A query queues its whole page for the client at once. An invalid
+		// send_queue has its own error.
+		v.add("archive.max_page", "%d is more than c2s.send_queue (%d), so a full page would overflow a session's queue",
+			a.MaxPage, c.C2S.SendQueue)
+	}
+}
+
 func (v *validator) s2s(s *S2S) {
 	v.addresses("s2s.listen", s.Listen)
 	v.addresses("s2s.direct_tls_listen", s.DirectTLSListen)

@@ -76,6 +76,13 @@ func TestValidateRules(t *testing.T) {
 		// [offline]
 		{"max_messages negative", func(c *Config) { c.Offline.MaxMessages = -1 }, "offline.max_messages", "-1 is less than 0"},
 		{"offline disabled", func(c *Config) { c.Offline.MaxMessages = 0 }, "", ""},
+		// [archive]
+		{"retention negative", func(c *Config) { c.Archive.Retention = -time.Hour }, "archive.retention", `"-1h0m0s" must not be negative`},
+		{"retention 30 days", func(c *Config) { c.Archive.Retention = 720 * time.Hour }, "", ""},
+		{"default_mode", func(c *Config) { c.Archive.DefaultMode = "sometimes" }, "archive.default_mode", `"sometimes" is not one of "always", "roster", "never"`},
+		{"default_mode roster", func(c *Config) { c.Archive.DefaultMode = "roster" }, "", ""},
+		{"max_page zero", func(c *Config) { c.Archive.MaxPage = 0 }, "archive.max_page", "0 is less than 1"},
+		{"max_page above send_queue", func(c *Config) { c.Archive.MaxPage = 1001 }, "archive.max_page", "1001 is more than c2s.send_queue (1000)"},
 		// [s2s]
 		{"s2s listen", func(c *Config) { c.S2S.Listen = []string{"5269"} }, "s2s.listen[0]", "is not a listen address"},
 		{"s2s direct_tls_listen", func(c *Config) { c.S2S.DirectTLSListen = []string{":-1"} }, "s2s.direct_tls_listen[0]", "no valid port number"},

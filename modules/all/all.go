@@ -5,6 +5,7 @@ package all
 import (
 	_ "tern/modules/disco"
 	_ "tern/modules/last"
+	_ "tern/modules/mam"
 	_ "tern/modules/offline"
 	_ "tern/modules/ping"
 	_ "tern/modules/private"
