@@ -25,6 +25,7 @@ func TestCSIHoldsPresenceUntilAMessage(t *testing.T) {
 	}
 	r.Sync()
 	r.Send("<inactive xmlns='urn:xmpp:csi:0'/>")
+	r.Barrier() // the server has processed <inactive/>
 	j := s.Login("juliet", "j-secret", "balcony")
 	n := s.Login("nurse", "n-secret", "chamber")
 	for i := 0; i < 5; i++ {
