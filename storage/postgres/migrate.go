@@ -27,6 +27,7 @@ var migrations = []migration{
 	kvMigration,
 	activityMigration,
 	archiveMigration,
+	mucMigration,
 }
 
 // ownerTables returns every table whose rows belong to one account.

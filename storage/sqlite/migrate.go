@@ -25,6 +25,7 @@ var migrations = []migration{
 	kvMigration,
 	activityMigration,
 	archiveMigration,
+	mucMigration,
 }
 
 // ownerTables returns every table whose rows belong to one account.

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"KV", kvTests},
 		{"Activity", activityTests},
 		{"Archive", archiveTests},
+		{"Rooms", roomTests},
 		{"Concurrency", concurrencyTests},
 		{"Data", dataTests},
 		{"Context", contextTests},
