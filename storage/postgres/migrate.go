@@ -28,6 +28,7 @@ var migrations = []migration{
 	activityMigration,
 	archiveMigration,
 	mucMigration,
+	blocklistMigration,
 }
 
 // ownerTables returns every table whose rows belong to one account.

@@ -26,6 +26,7 @@ var migrations = []migration{
 	activityMigration,
 	archiveMigration,
 	mucMigration,
+	blocklistMigration,
 }
 
 // ownerTables returns every table whose rows belong to one account.

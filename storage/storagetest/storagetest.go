@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Activity", activityTests},
 		{"Archive", archiveTests},
 		{"Rooms", roomTests},
+		{"Blocklist", blocklistTests},
 		{"Concurrency", concurrencyTests},
 		{"Data", dataTests},
 		{"Context", contextTests},
