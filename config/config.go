@@ -33,7 +33,12 @@ type Config struct {
 	S2S          S2S          `toml:"s2s"`
 	Component    Component    `toml:"component"`
 	HTTP         HTTP         `toml:"http"`
+	Push         Push         `toml:"push"`
 	Modules      Modules      `toml:"modules"`
+
+	// ExternalServices are the STUN and TURN servers announced to clients
+	// (XEP-0215), one [[external_service]] table each.
+	ExternalServices []ExternalService `toml:"external_service"`
 }
 
 // Server is the [server] table: the domains served and process-wide settings.
@@ -264,6 +269,7 @@ func Default() *Config {
 		S2S:          S2S{Enabled: true, Listen: []string{":5269"}, Dialback: true},
 		Component:    Component{Listen: "127.0.0.1:5347"},
 		HTTP:         HTTP{Listen: "127.0.0.1:5280"},
+		Push:         defaultPush(),
 	}
 }
 

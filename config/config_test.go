@@ -62,7 +62,10 @@ func TestDefaultValues(t *testing.T) {
 		{"http.listen", c.HTTP.Listen, "127.0.0.1:5280"},
 		{"http.admin_token", c.HTTP.AdminToken, ""},
 		{"http.websocket_allowed_origins", c.HTTP.WebSocketAllowedOrigins, []string(nil)},
+		{"push.include_body", c.Push.IncludeBody, false},
+		{"push.min_interval", c.Push.MinInterval, 5 * time.Second},
 		{"modules.disabled", c.Modules.Disabled, []string(nil)},
+		{"external_service", c.ExternalServices, []ExternalService(nil)},
 	}
 	for _, tc := range cases {
 		if !reflect.DeepEqual(tc.got, tc.want) {

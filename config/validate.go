@@ -46,6 +46,8 @@ func (c *Config) Validate() error {
 	v.archive(c)
 	v.s2s(&c.S2S)
 	v.http(&c.HTTP)
+	v.push(&c.Push)
+	v.externalServices(c.ExternalServices)
 	v.modules(&c.Modules)
 	v.uniqueListeners(c)
 	if len(v.errs) == 0 {

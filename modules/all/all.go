@@ -4,11 +4,13 @@ package all
 
 import (
 	_ "tern/modules/disco"
+	_ "tern/modules/extdisco"
 	_ "tern/modules/last"
 	_ "tern/modules/mam"
 	_ "tern/modules/offline"
 	_ "tern/modules/ping"
 	_ "tern/modules/private"
+	_ "tern/modules/push"
 	_ "tern/modules/register"
 	_ "tern/modules/roster"
 	_ "tern/modules/time"
