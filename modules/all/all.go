@@ -3,6 +3,8 @@
 package all
 
 import (
+	_ "tern/modules/blocking"
+	_ "tern/modules/carbons"
 	_ "tern/modules/disco"
 	_ "tern/modules/extdisco"
 	_ "tern/modules/last"
