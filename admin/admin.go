@@ -56,7 +56,9 @@ type Options struct {
 	Iterations int
 	// Sessions is the live session table, or nil when no server runs:
 	// then DeleteUser closes no session, and Sessions returns
-	// ErrNotRunning.
+	// ErrNotRunning. When it also has the method Lookup(name string) any,
+	// as *router.Router does, the roster operations and Broadcast reach
+	// the services that modules provide through it.
 	Sessions SessionTable
 	// Log receives one record per change; nil discards them.
 	Log *slog.Logger

@@ -29,6 +29,7 @@ type Config struct {
 	Auth         Auth         `toml:"auth"`
 	Registration Registration `toml:"registration"`
 	Offline      Offline      `toml:"offline"`
+	Multicast    Multicast    `toml:"multicast"`
 	Archive      Archive      `toml:"archive"`
 	S2S          S2S          `toml:"s2s"`
 	Component    Component    `toml:"component"`
@@ -265,6 +266,7 @@ func Default() *Config {
 		},
 		Registration: Registration{MinPasswordLength: 8, RatePerIP: 1, RateWindow: 10 * time.Minute},
 		Offline:      Offline{MaxMessages: 1000},
+		Multicast:    defaultMulticast(),
 		Archive:      Archive{Enabled: true, DefaultMode: "always", MaxPage: 250},
 		S2S:          S2S{Enabled: true, Listen: []string{":5269"}, Dialback: true},
 		Component:    Component{Listen: "127.0.0.1:5347"},

@@ -49,6 +49,7 @@ func TestDefaultValues(t *testing.T) {
 		{"registration.rate_per_ip", c.Registration.RatePerIP, 1},
 		{"registration.rate_window", c.Registration.RateWindow, 10 * time.Minute},
 		{"offline.max_messages", c.Offline.MaxMessages, 1000},
+		{"multicast.max_addresses", c.Multicast.MaxAddresses, 100},
 		{"archive.enabled", c.Archive.Enabled, true},
 		{"archive.retention", c.Archive.Retention, time.Duration(0)},
 		{"archive.default_mode", c.Archive.DefaultMode, "always"},

@@ -43,6 +43,7 @@ func (c *Config) Validate() error {
 	v.auth(&c.Auth)
 	v.registration(&c.Registration)
 	v.atLeast("offline.max_messages", c.Offline.MaxMessages, 0)
+	v.multicast(&c.Multicast)
 	v.archive(c)
 	v.s2s(&c.S2S)
 	v.http(&c.HTTP)

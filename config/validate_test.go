@@ -76,6 +76,9 @@ func TestValidateRules(t *testing.T) {
 		// [offline]
 		{"max_messages negative", func(c *Config) { c.Offline.MaxMessages = -1 }, "offline.max_messages", "-1 is less than 0"},
 		{"offline disabled", func(c *Config) { c.Offline.MaxMessages = 0 }, "", ""},
+		// [multicast]
+		{"max_addresses zero", func(c *Config) { c.Multicast.MaxAddresses = 0 }, "multicast.max_addresses", "0 is less than 1"},
+		{"max_addresses one", func(c *Config) { c.Multicast.MaxAddresses = 1 }, "", ""},
 		// [archive]
 		{"retention negative", func(c *Config) { c.Archive.Retention = -time.Hour }, "archive.retention", `"-1h0m0s" must not be negative`},
 		{"retention 30 days", func(c *Config) { c.Archive.Retention = 720 * time.Hour }, "", ""},

@@ -64,6 +64,7 @@ func (s *Server) apiRoutes() *http.ServeMux {
 	m.HandleFunc("DELETE /api/v1/users/{jid}/roster/{contact}", s.deleteRosterItem)
 	m.HandleFunc("GET /api/v1/sessions", s.listSessions)
 	m.HandleFunc("GET /api/v1/stats", s.stats)
+	m.HandleFunc("POST /api/v1/broadcast", s.broadcast)
 	return m
 }
 

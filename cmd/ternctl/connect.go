@@ -25,6 +25,7 @@ type operations interface {
 	ListUsers(ctx context.Context, domain string) ([]string, error)
 	Sessions(ctx context.Context) ([]admin.SessionInfo, error)
 	Stats(ctx context.Context) (admin.Stats, error)
+	Broadcast(ctx context.Context, b admin.Broadcast) (admin.BroadcastResult, error)
 }
 
 // dialTimeout bounds the connection attempt to the control socket.

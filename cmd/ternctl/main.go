@@ -1,5 +1,6 @@
 // Command ternctl administers a Tern server: it creates, deletes and lists
-// accounts, changes passwords, and shows sessions and counts.
+// accounts, changes passwords, shows sessions and counts, and broadcasts
+// messages to users.
 //
 // ternctl reads the same configuration file as ternd and talks to the
 // running server over the control socket <data_dir>/ternd.sock, which
@@ -40,6 +41,10 @@ Commands:
   user list [DOMAIN]       list the accounts of DOMAIN, or of every domain
   sessions                 list the sessions of the running server
   stats                    show the numbers of sessions and accounts
+  broadcast [-offline] [-subject TEXT] [-domain DOMAIN] [MESSAGE]
+                           send a message to every online session, or with
+                           -offline to every account; MESSAGE is read from
+                           standard input when not given
   help [COMMAND]           show this text, or the usage of COMMAND
 
 Options:
@@ -117,6 +122,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 			return usageError{"stats takes no arguments"}
 		}
 		return c.stats(ctx)
+	case "broadcast":
+		return c.broadcast(ctx, args[1:])
 	}
 	return usageError{fmt.Sprintf("unknown command %q", args[0])}
 }
@@ -125,6 +132,10 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 func (c *cli) help(args []string) error {
 	if len(args) > 0 && args[0] == "user" {
 		fmt.Fprint(c.stdout, userUsage)
+		return nil
+	}
+	if len(args) > 0 && args[0] == "broadcast" {
+		fmt.Fprint(c.stdout, broadcastUsage)
 		return nil
 	}
 	fmt.Fprint(c.stdout, usageText)

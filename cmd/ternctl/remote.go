@@ -78,6 +78,12 @@ func (r *remote) Stats(ctx context.Context) (admin.Stats, error) {
 	return st, err
 }
 
+func (r *remote) Broadcast(ctx context.Context, b admin.Broadcast) (admin.BroadcastResult, error) {
+	var res admin.BroadcastResult
+	err := r.call(ctx, http.MethodPost, "/api/v1/broadcast", b, &res)
+	return res, err
+}
+
 // userPath returns the API path of an account followed by suffix. A JID
 // with a '/' is rejected here, because the server rejects an encoded
 // slash in a path before it could report the problem with the JID.

@@ -3,12 +3,15 @@
 package all
 
 import (
+	_ "tern/modules/adhoc"
+	_ "tern/modules/announce"
 	_ "tern/modules/blocking"
 	_ "tern/modules/carbons"
 	_ "tern/modules/disco"
 	_ "tern/modules/extdisco"
 	_ "tern/modules/last"
 	_ "tern/modules/mam"
+	_ "tern/modules/multicast"
 	_ "tern/modules/offline"
 	_ "tern/modules/ping"
 	_ "tern/modules/private"

@@ -1,7 +1,8 @@
 // Package disco handles Service Discovery requests (XEP-0030). For the
 // server's domains, disco#info and disco#items list the identities,
-// features and items that modules registered with the host. For a local
-// account's bare JID, the server responds on the account's behalf.
+// features and items that modules registered with the host, and modules
+// handle queries for nodes through HandleNode. For a local account's bare
+// JID, the server responds on the account's behalf.
 package disco
 
 import (
@@ -54,16 +55,22 @@ func start(env *modules.Env) error {
 	return nil
 }
 
-func (s *service) serverInfo(_ context.Context, iq *stanza.Stanza, q *stanza.Element) (*stanza.Stanza, error) {
+func (s *service) serverInfo(ctx context.Context, iq *stanza.Stanza, q *stanza.Element) (*stanza.Stanza, error) {
 	if err := checkQuery(iq, q); err != nil {
 		return nil, err
+	}
+	if q.AttrValue("node") != "" {
+		return s.nodeResponse(ctx, router.ScopeServer, iq, q, nodeInfo)
 	}
 	return stanza.Result(iq, infoQuery(s.host, router.ScopeServer)), nil
 }
 
-func (s *service) serverItems(_ context.Context, iq *stanza.Stanza, q *stanza.Element) (*stanza.Stanza, error) {
+func (s *service) serverItems(ctx context.Context, iq *stanza.Stanza, q *stanza.Element) (*stanza.Stanza, error) {
 	if err := checkQuery(iq, q); err != nil {
 		return nil, err
+	}
+	if q.AttrValue("node") != "" {
+		return s.nodeResponse(ctx, router.ScopeServer, iq, q, nodeItems)
 	}
 	res := stanza.NewElement(NSItems, "query")
 	for _, it := range s.host.Items() {
@@ -83,6 +90,9 @@ func (s *service) accountInfo(ctx context.Context, iq *stanza.Stanza, q *stanza.
 	if err := s.checkAccountQuery(ctx, iq, q); err != nil {
 		return nil, err
 	}
+	if q.AttrValue("node") != "" {
+		return s.nodeResponse(ctx, router.ScopeAccount, iq, q, nodeInfo)
+	}
 	return stanza.Result(iq, infoQuery(s.host, router.ScopeAccount)), nil
 }
 
@@ -92,20 +102,30 @@ func (s *service) accountItems(ctx context.Context, iq *stanza.Stanza, q *stanza
 	if err := s.checkAccountQuery(ctx, iq, q); err != nil {
 		return nil, err
 	}
+	if q.AttrValue("node") != "" {
+		return s.nodeResponse(ctx, router.ScopeAccount, iq, q, nodeItems)
+	}
 	return stanza.Result(iq, stanza.NewElement(q.Name.Space, "query")), nil
 }
 
-// checkQuery rejects anything but a get of a <query/> without a node:
-// no module registers nodes, so every node is unknown.
+// nodeResponse returns the response to a query for the node named in q:
+// what the node's handler returns, serialized by build.
+func (s *service) nodeResponse(ctx context.Context, scope router.Scope, iq *stanza.Stanza, q *stanza.Element, build func(string, Node) *stanza.Element) (*stanza.Stanza, error) {
+	n, err := queryNode(ctx, s.host, scope, iq, q)
+	if err != nil {
+		return nil, err
+	}
+	return stanza.Result(iq, build(q.AttrValue("node"), n)), nil
+}
+
+// checkQuery rejects anything but a get of a <query/>. Queries for a node
+// go to the handler registered with HandleNode.
 func checkQuery(iq *stanza.Stanza, q *stanza.Element) error {
 	if iq.Type != "get" {
 		return stanza.NotAllowed.WithText("only get is defined for service discovery")
 	}
 	if q.Name.Local != "query" {
 		return stanza.BadRequest
-	}
-	if q.AttrValue("node") != "" {
-		return stanza.ItemNotFound
 	}
 	return nil
 }

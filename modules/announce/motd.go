@@ -1,0 +1,163 @@
+package announce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"mellium.im/xmpp/jid"
+
+	"tern/modules/adhoc"
+	"tern/router"
+	"tern/stanza"
+	"tern/storage"
+)
+
+// MOTDKey is the storage.KV key of a domain's message of the day. It is
+// stored under the owner {Domain: domain, Local: ""}, which no account
+// has, as an element <motd xmlns='urn:tern:motd'> holding the text.
+const MOTDKey = "motd"
+
+// nsMOTD is the namespace of the stored message of the day.
+const nsMOTD = "urn:tern:motd"
+
+// motdSentKey marks a session that has received the message of the day,
+// so that it gets it once per login, as XEP-0133 §4.23 describes, even
+// when it sends initial presence again after going unavailable.
+type motdSentKey struct{}
+
+func domainOwner(domain string) storage.Owner { return storage.Owner{Domain: domain} }
+
+// MOTD returns the message of the day of domain, or "" when none is set.
+func (s *Service) MOTD(ctx context.Context, domain string) (string, error) {
+	data, err := s.store.GetValue(ctx, domainOwner(domain), MOTDKey)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("announce: load message of the day of %s: %w", domain, err)
+	}
+	el, err := stanza.ParseElement(data, nsMOTD)
+	if err != nil {
+		return "", fmt.Errorf("announce: stored message of the day of %s: %w", domain, err)
+	}
+	return el.Text(), nil
+}
+
+// SetMOTD stores text as the message of the day of domain.
+func (s *Service) SetMOTD(ctx context.Context, domain, text string) error {
+	el := stanza.NewElement(nsMOTD, "motd").AddText(text)
+	if err := s.store.PutValue(ctx, domainOwner(domain), MOTDKey, []byte(el.String())); err != nil {
+		return fmt.Errorf("announce: store message of the day of %s: %w", domain, err)
+	}
+	return nil
+}
+
+// DeleteMOTD removes the message of the day of domain.
+func (s *Service) DeleteMOTD(ctx context.Context, domain string) error {
+	if err := s.store.DeleteValue(ctx, domainOwner(domain), MOTDKey); err != nil {
+		return fmt.Errorf("announce: delete message of the day of %s: %w", domain, err)
+	}
+	return nil
+}
+
+// sendMOTD sends the message of the day to a session that has just sent
+// initial presence, unless it got it earlier in this login.
+func (s *Service) sendMOTD(ctx context.Context, sess router.Session) {
+	if sess.Value(motdSentKey{}) != nil {
+		return
+	}
+	domain := sess.JID().Domainpart()
+	text, err := s.MOTD(ctx, domain)
+	if err != nil {
+		s.log.Error("message of the day not sent", "err", err, "domain", domain)
+		return
+	}
+	if text != "" {
+		s.deliverMOTD(sess, text)
+	}
+}
+
+// deliverMOTD sends text to sess as a normal message from its domain and
+// marks the session.
+func (s *Service) deliverMOTD(sess router.Session, text string) {
+	sess.SetValue(motdSentKey{}, true)
+	from, err := jid.New("", sess.JID().Domainpart(), "")
+	if err != nil {
+		return
+	}
+	sess.Deliver(Announcement{Body: text}.message("normal", newID(), from, sess.JID()))
+}
+
+// motdOf reads the message of the day from a submitted form.
+func motdOf(v adhoc.Values) (string, error) {
+	text := v.Text("motd")
+	if strings.TrimSpace(text) == "" {
+		return "", adhoc.ErrBadPayload.WithText("the message of the day is empty")
+	}
+	return text, nil
+}
+
+// submitSetMOTD stores the message of the day and, as XEP-0133 §4.23
+// describes, sends it at once to the available sessions of the domain.
+func (s *Service) submitSetMOTD(ctx context.Context, req *adhoc.Request, v adhoc.Values) (*adhoc.Response, error) {
+	text, err := motdOf(v)
+	if err != nil {
+		return nil, err
+	}
+	domain := req.Target.Domainpart()
+	if err := s.SetMOTD(ctx, domain, text); err != nil {
+		return nil, err
+	}
+	var online []router.Session
+	s.host.EachSession(func(sess router.Session) {
+		if sess.JID().Domainpart() == domain && router.Available(sess) {
+			online = append(online, sess)
+		}
+	})
+	for _, sess := range online {
+		s.deliverMOTD(sess, text)
+	}
+	s.log.Info("message of the day set", "admin", req.Requester.Bare().String(), "domain", domain, "sessions", len(online))
+	return adhoc.Completed(adhoc.Note{Text: "Message of the day set and sent to " + plural(len(online), "session") + "."}), nil
+}
+
+// editMOTDForm returns the form with the current message of the day.
+func (s *Service) editMOTDForm(ctx context.Context, req *adhoc.Request) (*stanza.Element, error) {
+	text, err := s.MOTD(ctx, req.Target.Domainpart())
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	if text != "" {
+		lines = strings.Split(text, "\n")
+	}
+	return adhoc.NewForm("Editing the Message of the Day",
+		"Fill out this form to edit the message of the day.",
+		formType, motdField(lines)), nil
+}
+
+// submitEditMOTD replaces the stored message of the day. Unlike setting
+// it, editing sends nothing to sessions that are online: they keep the
+// version they got, and later logins get the new one.
+func (s *Service) submitEditMOTD(ctx context.Context, req *adhoc.Request, v adhoc.Values) (*adhoc.Response, error) {
+	text, err := motdOf(v)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.SetMOTD(ctx, req.Target.Domainpart(), text); err != nil {
+		return nil, err
+	}
+	s.log.Info("message of the day edited", "admin", req.Requester.Bare().String(), "domain", req.Target.Domainpart())
+	return adhoc.Completed(adhoc.Note{Text: "Message of the day updated."}), nil
+}
+
+// deleteMOTD is the single-stage delete-motd command.
+func (s *Service) deleteMOTD(ctx context.Context, req *adhoc.Request) (*adhoc.Response, error) {
+	if err := s.DeleteMOTD(ctx, req.Target.Domainpart()); err != nil {
+		return nil, err
+	}
+	s.log.Info("message of the day deleted", "admin", req.Requester.Bare().String(), "domain", req.Target.Domainpart())
+	return adhoc.Completed(adhoc.Note{Text: "Message of the day deleted."}), nil
+}
