@@ -27,13 +27,14 @@ const (
 
 // Hook orders used by the built-in modules. Hooks run in ascending order;
 // a hook that returns Stop ends the chain and the stanza is not routed
-// further.
+// further. Archiving runs before carbons so that carbon copies carry the
+// archive's stanza-id (XEP-0313 §5.2).
 const (
 	OrderFirst    = 0
 	OrderBlocking = 100
 	OrderRoster   = 200
-	OrderCarbons  = 300
-	OrderArchive  = 400
+	OrderArchive  = 300
+	OrderCarbons  = 400
 	OrderLast     = 1000
 )
 
