@@ -28,7 +28,7 @@ const (
 // Hook orders used by the built-in modules. Hooks run in ascending order;
 // a hook that returns Stop ends the chain and the stanza is not routed
 // further. Archiving runs before carbons so that carbon copies carry the
-// archive's stanza-id (XEP-0313 §5.2).
+// archive's stanza-id, as XEP-0313 asks.
 const (
 	OrderFirst    = 0
 	OrderBlocking = 100
