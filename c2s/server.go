@@ -7,13 +7,12 @@ package c2s
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"tern/config"
+	"tern/internal/netserve"
 	"tern/router"
 	"tern/stanza"
 	"tern/storage"
@@ -52,11 +51,7 @@ type Server struct {
 	// before bind, such as stream management resumption.
 	preBind map[string]func(context.Context, *conn, *stanza.Stanza) error
 
-	mu        sync.Mutex
-	listeners map[net.Listener]bool // guarded by mu
-	conns     map[*conn]bool        // guarded by mu
-	closing   bool                  // guarded by mu
-	wg        sync.WaitGroup
+	conns netserve.Tracker[*conn]
 }
 
 // New returns a client server.
@@ -66,126 +61,36 @@ func New(cfg *config.Config, r *router.Router, accounts storage.Accounts, certs 
 		minVer = tls.VersionTLS13
 	}
 	return &Server{
-		cfg:       cfg,
-		router:    r,
-		accounts:  accounts,
-		certs:     certs,
-		tls:       certs.TLSConfig(minVer),
-		log:       log,
-		throttle:  newAuthThrottle(cfg.Auth.MaxFailuresPerIP, cfg.Auth.MaxFailuresPerAccount, cfg.Auth.FailureWindow),
-		nonzas:    make(map[string]NonzaHandler),
-		preBind:   make(map[string]func(context.Context, *conn, *stanza.Stanza) error),
-		listeners: make(map[net.Listener]bool),
-		conns:     make(map[*conn]bool),
+		cfg:      cfg,
+		router:   r,
+		accounts: accounts,
+		certs:    certs,
+		tls:      certs.TLSConfig(minVer),
+		log:      log,
+		throttle: newAuthThrottle(cfg.Auth.MaxFailuresPerIP, cfg.Auth.MaxFailuresPerAccount, cfg.Auth.FailureWindow),
+		nonzas:   make(map[string]NonzaHandler),
+		preBind:  make(map[string]func(context.Context, *conn, *stanza.Stanza) error),
 	}
 }
 
 // Serve accepts connections on l until Shutdown. With directTLS the TLS
 // handshake comes first (XEP-0368); otherwise clients use STARTTLS.
 func (s *Server) Serve(l net.Listener, directTLS bool) error {
-	if !s.track(l) {
-		return net.ErrClosed
-	}
-	defer s.untrack(l)
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if s.isClosing() || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return err
-		}
-		c := newConn(s, nc, directTLS)
-		if !s.addConn(c) {
-			nc.Close()
-			continue
-		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			defer s.removeConn(c)
-			c.serve()
-		}()
-	}
-}
-
-func (s *Server) track(l net.Listener) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return false
-	}
-	s.listeners[l] = true
-	return true
-}
-
-func (s *Server) untrack(l net.Listener) {
-	s.mu.Lock()
-	delete(s.listeners, l)
-	s.mu.Unlock()
-}
-
-func (s *Server) isClosing() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closing
-}
-
-func (s *Server) addConn(c *conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return false
-	}
-	s.conns[c] = true
-	return true
-}
-
-func (s *Server) removeConn(c *conn) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
+	newConn := func(nc net.Conn) *conn { return newConn(s, nc, directTLS) }
+	return s.conns.Serve(l, newConn, (*conn).serve)
 }
 
 // Shutdown stops accepting, ends every stream with system-shutdown and
 // waits for the connections to finish or ctx to end.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing = true
-	for l := range s.listeners {
-		l.Close()
-	}
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
+	for _, c := range s.conns.Close() {
 		c.shutdown(stream.SystemShutdown)
 	}
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.conns.Wait(ctx)
 }
 
 // ConnCount returns the number of open client connections.
-func (s *Server) ConnCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
-}
+func (s *Server) ConnCount() int { return s.conns.Len() }
 
 // timeoutOr returns d, or def when d is zero.
 func timeoutOr(d, def time.Duration) time.Duration {

@@ -46,14 +46,9 @@ func (s *Server) WebSocketHandler() http.Handler {
 		c := newConn(s, nc, false)
 		c.ws = true
 		c.secure = r.TLS != nil || isLoopback(nc.RemoteAddr())
-		if !s.addConn(c) {
+		if !s.conns.Run(c, (*conn).serve) {
 			ws.Close(websocket.StatusGoingAway, "server shutting down")
-			return
 		}
-		s.wg.Add(1)
-		defer s.wg.Done()
-		defer s.removeConn(c)
-		c.serve()
 	})
 }
 

@@ -17,13 +17,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp/jid"
 
 	"tern/config"
+	"tern/internal/netserve"
 	"tern/router"
 	"tern/stanza"
 	"tern/stream"
@@ -54,11 +54,7 @@ type Server struct {
 	sendQueue        int
 	handshakeTimeout time.Duration
 
-	mu        sync.Mutex
-	listeners map[net.Listener]bool // guarded by mu
-	conns     map[*conn]bool        // guarded by mu
-	closing   bool                  // guarded by mu
-	wg        sync.WaitGroup
+	conns netserve.Tracker[*conn]
 }
 
 // New returns a server for the components in cfg.Component.Services and
@@ -81,8 +77,6 @@ func New(cfg *config.Config, r Router, log *slog.Logger) (*Server, error) {
 		limits:           stream.Limits{MaxSize: int(cfg.C2S.MaxStanzaSize), MaxDepth: depth},
 		sendQueue:        cfg.C2S.SendQueue,
 		handshakeTimeout: orDefault(cfg.C2S.AuthTimeout, time.Minute),
-		listeners:        make(map[net.Listener]bool),
-		conns:            make(map[*conn]bool),
 	}
 	// TODO: a component.send_queue key would let operators size the queue
 	// of a busy component apart from that of one client.
@@ -149,111 +143,29 @@ func (s *Server) Connected(domain string) bool {
 // returns net.ErrClosed when called after Shutdown, and nil when Shutdown
 // stops it.
 func (s *Server) Serve(l net.Listener) error {
-	if !s.track(l) {
-		return net.ErrClosed
+	err := s.conns.Serve(l, func(nc net.Conn) *conn { return newConn(s, nc) }, (*conn).serve)
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("component: accept: %w", err)
 	}
-	defer s.untrack(l)
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if s.isClosing() || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("component: accept: %w", err)
-		}
-		c := newConn(s, nc)
-		if !s.addConn(c) {
-			nc.Close()
-			continue
-		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			defer s.removeConn(c)
-			c.serve()
-		}()
-	}
+	return err
 }
 
 // Shutdown stops accepting, ends every component stream with the
 // system-shutdown stream error and waits until the connections are closed
 // or ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing = true
-	for l := range s.listeners {
-		l.Close()
-	}
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
+	for _, c := range s.conns.Close() {
 		c.close(stream.SystemShutdown)
 	}
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("component: shutdown: %w", ctx.Err())
+	if err := s.conns.Wait(ctx); err != nil {
+		return fmt.Errorf("component: shutdown: %w", err)
 	}
+	return nil
 }
 
 // ConnCount returns the number of open component connections, including
 // those that have not completed the handshake.
-func (s *Server) ConnCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
-}
-
-func (s *Server) track(l net.Listener) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return false
-	}
-	s.listeners[l] = true
-	return true
-}
-
-func (s *Server) untrack(l net.Listener) {
-	s.mu.Lock()
-	delete(s.listeners, l)
-	s.mu.Unlock()
-}
-
-func (s *Server) isClosing() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closing
-}
-
-func (s *Server) addConn(c *conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return false
-	}
-	s.conns[c] = true
-	return true
-}
-
-func (s *Server) removeConn(c *conn) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
-}
+func (s *Server) ConnCount() int { return s.conns.Len() }
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d <= 0 {
