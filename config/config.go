@@ -34,6 +34,7 @@ type Config struct {
 	S2S          S2S          `toml:"s2s"`
 	Component    Component    `toml:"component"`
 	HTTP         HTTP         `toml:"http"`
+	MUC          MUC          `toml:"muc"`
 	Push         Push         `toml:"push"`
 	Modules      Modules      `toml:"modules"`
 
@@ -271,6 +272,7 @@ func Default() *Config {
 		S2S:          S2S{Enabled: true, Listen: []string{":5269"}, Dialback: true},
 		Component:    Component{Listen: "127.0.0.1:5347"},
 		HTTP:         HTTP{Listen: "127.0.0.1:5280"},
+		MUC:          defaultMUC(),
 		Push:         defaultPush(),
 	}
 }

@@ -47,6 +47,7 @@ func (c *Config) Validate() error {
 	v.archive(c)
 	v.s2s(&c.S2S)
 	v.http(&c.HTTP)
+	v.muc(c)
 	v.push(&c.Push)
 	v.externalServices(c.ExternalServices)
 	v.modules(&c.Modules)

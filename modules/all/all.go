@@ -11,6 +11,7 @@ import (
 	_ "tern/modules/extdisco"
 	_ "tern/modules/last"
 	_ "tern/modules/mam"
+	_ "tern/modules/muc"
 	_ "tern/modules/multicast"
 	_ "tern/modules/offline"
 	_ "tern/modules/ping"
