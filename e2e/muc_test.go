@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"os/exec"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"tern/config"
 	"tern/internal/xmpptest"
 	"tern/stanza"
+	"tern/storage/postgres/pgtest"
 )
 
 const (
@@ -33,7 +35,7 @@ const (
 	mucService      = "conference.localhost"
 )
 
-// mucUsers are the accounts of the MUC tests; each one's password is its
+// mucUsers are the accounts of the MUC tests. Each one's password is its
 // name followed by "-secret".
 var mucUsers = []string{"romeo", "juliet", "nurse", "tybalt", "mercutio", "benvolio"}
 
@@ -62,17 +64,14 @@ func mucRoom(room string) string { return room + "@" + mucService }
 
 func mucOccupant(room, nick string) string { return mucRoom(room) + "/" + nick }
 
-// mucStatusCodes returns the muc#user status codes of a stanza.
-func mucStatusCodes(s *stanza.Stanza) []string {
-	var codes []string
-	for _, st := range s.Child(nsMUCUser, "x").ChildrenNamed(nsMUCUser, "status") {
-		codes = append(codes, st.AttrValue("code"))
-	}
-	return codes
-}
-
+// mucHasStatus reports whether a stanza has a muc#user status code.
 func mucHasStatus(s *stanza.Stanza, code string) bool {
-	return slices.Contains(mucStatusCodes(s), code)
+	for _, st := range s.Child(nsMUCUser, "x").ChildrenNamed(nsMUCUser, "status") {
+		if st.AttrValue("code") == code {
+			return true
+		}
+	}
+	return false
 }
 
 // mucItem returns the muc#user <item/> of a presence.
@@ -80,7 +79,7 @@ func mucItem(s *stanza.Stanza) *stanza.Element {
 	return s.Child(nsMUCUser, "x").Child(nsMUCUser, "item")
 }
 
-// mucIsSelf matches the self-presence of an mucOccupant: from its mucOccupant JID
+// mucIsSelf matches the self-presence of an occupant: from its occupant JID
 // with status code 110, of type typ ("" for available).
 func mucIsSelf(room, nick, typ string) func(*stanza.Stanza) bool {
 	return func(s *stanza.Stanza) bool {
@@ -89,14 +88,14 @@ func mucIsSelf(room, nick, typ string) func(*stanza.Stanza) bool {
 	}
 }
 
-// mucIsFrom matches a presence of type typ from an mucOccupant JID.
+// mucIsFrom matches a presence of type typ from an occupant JID.
 func mucIsFrom(room, nick, typ string) func(*stanza.Stanza) bool {
 	return func(s *stanza.Stanza) bool {
 		return s.Name == stanza.Presence && s.From.String() == mucOccupant(room, nick) && s.Type == typ
 	}
 }
 
-// mucIsSubject matches the subject message that ends the mucJoin sequence.
+// mucIsSubject matches the subject message that ends the join sequence.
 func mucIsSubject(room string) func(*stanza.Stanza) bool {
 	return func(s *stanza.Stanza) bool {
 		return s.Name == stanza.Message && s.Type == "groupchat" && s.From.Bare().String() == mucRoom(room) &&
@@ -112,7 +111,7 @@ func mucIsGroupchat(room, body string) func(*stanza.Stanza) bool {
 	}
 }
 
-// mucJoin sends a mucJoin presence and returns the self-presence, or the
+// mucJoin sends a join presence and returns the self-presence, or the
 // presence error from the room.
 func mucJoin(c *xmpptest.Client, room, nick, x string) *stanza.Stanza {
 	c.Sendf("<presence to='%s'><x xmlns='%s'>%s</x></presence>", mucOccupant(room, nick), nsMUC, x)
@@ -251,9 +250,16 @@ func mucBodies(msgs []*stanza.Stanza) []string {
 
 // TestMUCPersistentRoomSurvivesRestart creates a persistent members-only
 // room, fills it with three members and a history, and checks the room,
-// its member list and its archive after a restart.
+// its member list and its archive after a restart, on both backends.
 func TestMUCPersistentRoomSurvivesRestart(t *testing.T) {
-	s := startMUC(t)
+	t.Run("SQLite", func(t *testing.T) { testMUCPersistence(t, startMUC(t)) })
+	t.Run("PostgreSQL", func(t *testing.T) {
+		dsn := pgtest.NewDatabase(t)
+		testMUCPersistence(t, startMUC(t, func(c *config.Config) { c.Storage.Backend, c.Storage.PostgresDSN = "postgres", dsn }))
+	})
+}
+
+func testMUCPersistence(t *testing.T, s *xmpptest.Server) {
 	romeo, juliet, nurse, mercutio := mucLogin(s, "romeo"), mucLogin(s, "juliet"), mucLogin(s, "nurse"), mucLogin(s, "mercutio")
 	mucCreateRoom(t, romeo, "capulet", "Romeo", map[string]string{
 		"persistentroom": "1", "membersonly": "1", "roomname": "Capulet Hall",
@@ -441,17 +447,11 @@ func TestMUCModeration(t *testing.T) {
 	if arch.Child(nsMUCOccupantID, "occupant-id").AttrValue("id") != m.Child(nsMUCOccupantID, "occupant-id").AttrValue("id") {
 		t.Errorf("tombstone lost the author's occupant id: %s", arch)
 	}
-	history := mucJoinHistory(t, mucNewcomer(t, s), "square", "Late", "")
+	s.AddUser("balthasar", "balthasar-secret")
+	history := mucJoinHistory(t, s.Login("balthasar", "balthasar-secret", "res"), "square", "Late", "")
 	if slices.Contains(mucBodies(history), "thou villain") {
 		t.Errorf("moderated message replayed in the history: %v", mucBodies(history))
 	}
-}
-
-// mucNewcomer logs in a user who has not been banned from any room.
-func mucNewcomer(t *testing.T, s *xmpptest.Server) *xmpptest.Client {
-	t.Helper()
-	s.AddUser("balthasar", "balthasar-secret")
-	return s.Login("balthasar", "balthasar-secret", "res")
 }
 
 func TestMUCNicknames(t *testing.T) {
@@ -470,11 +470,11 @@ func TestMUCNicknames(t *testing.T) {
 	}
 	romeo.Sendf("<presence to='%s'/>", mucOccupant("balcony", "Montague"))
 	for _, c := range []*xmpptest.Client{juliet, romeo} {
-		gone := c.Expect(mucIsFrom("balcony", "Romeo", "unavailable"))
-		if !mucHasStatus(gone, "303") || mucItem(gone).AttrValue("nick") != "Montague" {
-			t.Errorf("%s: unavailable presence of the old nick: %s", c.JID, gone)
+		oldNick := c.Expect(mucIsFrom("balcony", "Romeo", "unavailable"))
+		if !mucHasStatus(oldNick, "303") || mucItem(oldNick).AttrValue("nick") != "Montague" {
+			t.Errorf("%s: unavailable presence of the old nick: %s", c.JID, oldNick)
 		}
-		if self := mucHasStatus(gone, "110"); self != (c == romeo) {
+		if self := mucHasStatus(oldNick, "110"); self != (c == romeo) {
 			t.Errorf("%s: status 110 on the old nick's presence is %v", c.JID, self)
 		}
 		back := c.Expect(mucIsFrom("balcony", "Montague", ""))
@@ -539,7 +539,7 @@ func TestMUCAffiliationEscalation(t *testing.T) {
 			t.Errorf("%s: %s, want %s", tc.name, resp, tc.want)
 		}
 	}
-	if after := lists(); !equalLists(before, after) {
+	if after := lists(); !maps.EqualFunc(before, after, slices.Equal[[]string]) {
 		t.Errorf("affiliation lists changed by rejected requests:\nbefore %v\nafter  %v", before, after)
 	}
 	nurse.Sync()
@@ -575,15 +575,6 @@ func TestMUCAffiliationEscalation(t *testing.T) {
 	if resp := mucAdminSet(romeo, "coven", "<item affiliation='member' jid='romeo@localhost'/>"); resp.Type != "result" {
 		t.Errorf("an owner steps down while another remains: %s", resp)
 	}
-}
-
-func equalLists(a, b map[string][]string) bool {
-	for k := range a {
-		if !slices.Equal(a[k], b[k]) {
-			return false
-		}
-	}
-	return len(a) == len(b)
 }
 
 // TestMUCOccupantRules covers self-ping, private messages, the subject,
@@ -762,10 +753,10 @@ func TestMUCRoomLifecycle(t *testing.T) {
 	if resp.Type != "result" {
 		t.Fatalf("destroy: %s", resp)
 	}
-	gone := juliet.Expect(mucIsSelf("hall", "Juliet", "unavailable"))
-	d := gone.Child(nsMUCUser, "x").Child(nsMUCUser, "destroy")
+	destroyed := juliet.Expect(mucIsSelf("hall", "Juliet", "unavailable"))
+	d := destroyed.Child(nsMUCUser, "x").Child(nsMUCUser, "destroy")
 	if d.AttrValue("jid") != mucRoom("crypt") || d.Child(nsMUCUser, "reason").Text() != "moving" {
-		t.Errorf("destroy notice: %s", gone)
+		t.Errorf("destroy notice: %s", destroyed)
 	}
 	s = s.Restart()
 	romeo = mucLogin(s, "romeo")
@@ -859,6 +850,7 @@ func TestMUCSlixmpp(t *testing.T) {
 		mucSay(romeo, "verona", body)
 		romeo.Expect(mucIsGroupchat("verona", body))
 	}
+
 	host, port, _ := net.SplitHostPort(s.Addr("c2s"))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -874,6 +866,7 @@ func TestMUCSlixmpp(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("slixmpp: %v\n%s", err, stderr.String())
 	}
+
 	var got struct {
 		SelfCodes  []int    `json:"self_codes"`
 		Role       string   `json:"role"`
@@ -961,8 +954,9 @@ func TestMUCFanout(t *testing.T) {
 		fanoutOccupants, joinTime.Round(time.Millisecond), fanoutMessages, deliveries,
 		elapsed.Round(time.Millisecond), float64(deliveries)/elapsed.Seconds(),
 		(elapsed / fanoutMessages).Round(time.Microsecond))
-	// Destroying the room tells each occupant once; 500 sessions leaving
-	// one by one at shutdown would each be announced to all the others.
+	// Destroying the room notifies each occupant once, whereas 500
+	// sessions leaving one by one at shutdown would each be announced to
+	// all the others.
 	id := mucID()
 	resp := owner.Request(fmt.Sprintf("<iq type='set' to='%s' id='%s'><query xmlns='%s'><destroy/></query></iq>",
 		mucRoom("arena"), id, nsMUCOwner), id)

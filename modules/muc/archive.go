@@ -42,7 +42,7 @@ func (r *room) recordMessage(ctx context.Context, stored *stanza.Stanza) string 
 func archivable(s *stanza.Stanza) bool {
 	return s.Child(stanza.NSClient, "body") != nil ||
 		s.Child(stanza.NSClient, "subject") != nil ||
-		s.Child(NSRetract, "retract") != nil
+		s.Child(nsRetract, "retract") != nil
 }
 
 // mayReadArchive applies XEP-0313 §5.1.2: outcasts never read a room's

@@ -68,12 +68,12 @@ func (c roomConfig) encode() []byte {
 
 // formField adds a field to a data form.
 func formField(form *stanza.Element, typ, v, label string, values ...string) *stanza.Element {
-	f := stanza.NewElement(NSDataForm, "field", "type", typ, "var", v)
+	f := stanza.NewElement(nsDataForm, "field", "type", typ, "var", v)
 	if label != "" {
 		f.SetAttr("label", label)
 	}
 	for _, val := range values {
-		f.Add(stanza.NewElement(NSDataForm, "value").AddText(val))
+		f.Add(stanza.NewElement(nsDataForm, "value").AddText(val))
 	}
 	form.Add(f)
 	return f
@@ -82,8 +82,8 @@ func formField(form *stanza.Element, typ, v, label string, values ...string) *st
 // addOptions adds list-single options, each value with its label.
 func addOptions(f *stanza.Element, pairs ...string) {
 	for i := 0; i+1 < len(pairs); i += 2 {
-		f.Add(stanza.NewElement(NSDataForm, "option", "label", pairs[i+1]).
-			Add(stanza.NewElement(NSDataForm, "value").AddText(pairs[i])))
+		f.Add(stanza.NewElement(nsDataForm, "option", "label", pairs[i+1]).
+			Add(stanza.NewElement(nsDataForm, "value").AddText(pairs[i])))
 	}
 }
 
@@ -96,9 +96,9 @@ func boolValue(b bool) string {
 
 // configForm renders the room configuration form with the current values.
 func (c roomConfig) form(title string, maxUsers, maxHistory int) *stanza.Element {
-	x := stanza.NewElement(NSDataForm, "x", "type", "form")
-	x.Add(stanza.NewElement(NSDataForm, "title").AddText(title))
-	formField(x, "hidden", "FORM_TYPE", "", NSRoomConfig)
+	x := stanza.NewElement(nsDataForm, "x", "type", "form")
+	x.Add(stanza.NewElement(nsDataForm, "title").AddText(title))
+	formField(x, "hidden", "FORM_TYPE", "", nsRoomConfig)
 	formField(x, "text-single", "muc#roomconfig_roomname", "Room name", c.Name)
 	formField(x, "text-single", "muc#roomconfig_roomdesc", "Room description", c.Description)
 	formField(x, "text-single", "muc#roomconfig_lang", "Language of the discussions", c.Lang)
@@ -147,9 +147,9 @@ func maxUsersOptions(limit int) []string {
 // formValues returns the values of each field of a submitted form.
 func formValues(x *stanza.Element) map[string][]string {
 	out := map[string][]string{}
-	for _, f := range x.ChildrenNamed(NSDataForm, "field") {
+	for _, f := range x.ChildrenNamed(nsDataForm, "field") {
 		var vals []string
-		for _, v := range f.ChildrenNamed(NSDataForm, "value") {
+		for _, v := range f.ChildrenNamed(nsDataForm, "value") {
 			vals = append(vals, v.Text())
 		}
 		out[f.AttrValue("var")] = vals
@@ -162,8 +162,8 @@ func formValues(x *stanza.Element) map[string][]string {
 // it does not know are ignored, as XEP-0004 allows.
 func (c roomConfig) applyForm(x *stanza.Element, maxUsers, maxHistory int) (roomConfig, error) {
 	vals := formValues(x)
-	if ft := vals["FORM_TYPE"]; len(ft) > 0 && ft[0] != NSRoomConfig {
-		return c, stanza.BadRequest.WithText("FORM_TYPE must be " + NSRoomConfig)
+	if ft := vals["FORM_TYPE"]; len(ft) > 0 && ft[0] != nsRoomConfig {
+		return c, stanza.BadRequest.WithText("FORM_TYPE must be " + nsRoomConfig)
 	}
 	p := formParser{vals: vals}
 	p.text("muc#roomconfig_roomname", &c.Name)

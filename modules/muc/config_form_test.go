@@ -29,7 +29,7 @@ func submitForm(t *testing.T, fields ...string) *stanza.Element {
 func TestApplyForm(t *testing.T) {
 	base := defaultConfig(config.MUC{MaxOccupants: 100, HistoryLength: 20})
 	got, err := base.applyForm(submitForm(t,
-		"FORM_TYPE", NSRoomConfig,
+		"FORM_TYPE", nsRoomConfig,
 		"muc#roomconfig_roomname", "Capulet Hall",
 		"muc#roomconfig_persistentroom", "1",
 		"muc#roomconfig_publicroom", "false",
@@ -99,7 +99,7 @@ func TestFormShowsValues(t *testing.T) {
 	c.Persistent = true
 	vals := formValues(c.form("Configuration", 0, 20))
 	checks := map[string]string{
-		"FORM_TYPE":                     NSRoomConfig,
+		"FORM_TYPE":                     nsRoomConfig,
 		"muc#roomconfig_persistentroom": "1",
 		"muc#roomconfig_publicroom":     "1",
 		"muc#roomconfig_maxusers":       "none",

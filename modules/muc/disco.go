@@ -15,7 +15,7 @@ const roomUserItemNode = "x-roomuser-item"
 
 // serviceFeatures are the disco features of the service domain. Every
 // room sends occupant ids, so the service advertises them (XEP-0421 §5).
-var serviceFeatures = []string{NSDiscoInfo, NSDiscoItems, NS, NSStableID, NSOccupantID, NSPing}
+var serviceFeatures = []string{nsDiscoInfo, nsDiscoItems, NS, nsStableID, nsOccupantID, nsPing}
 
 // handleServiceStanza handles stanzas to the service domain itself: disco
 // and ping. For other iq requests and messages it returns an error, which
@@ -37,23 +37,23 @@ func (svc *service) handleServiceStanza(ctx context.Context, s *stanza.Stanza) e
 	}
 	var resp *stanza.Stanza
 	switch q.Name.Space {
-	case NSDiscoInfo:
+	case nsDiscoInfo:
 		if q.AttrValue("node") != "" {
 			return stanza.ItemNotFound
 		}
-		info := stanza.NewElement(NSDiscoInfo, "query").
-			Add(stanza.NewElement(NSDiscoInfo, "identity", "category", "conference", "type", "text", "name", serviceItemName))
+		info := stanza.NewElement(nsDiscoInfo, "query").
+			Add(stanza.NewElement(nsDiscoInfo, "identity", "category", "conference", "type", "text", "name", serviceItemName))
 		for _, f := range serviceFeatures {
-			info.Add(stanza.NewElement(NSDiscoInfo, "feature", "var", f))
+			info.Add(stanza.NewElement(nsDiscoInfo, "feature", "var", f))
 		}
 		resp = stanza.Result(s, info)
-	case NSDiscoItems:
+	case nsDiscoItems:
 		items, err := svc.publicRooms(ctx)
 		if err != nil {
 			return err
 		}
 		resp = stanza.Result(s, items)
-	case NSPing:
+	case nsPing:
 		resp = stanza.Result(s)
 	default:
 		return stanza.ServiceUnavailable
@@ -92,13 +92,13 @@ func (svc *service) publicRooms(ctx context.Context) (*stanza.Element, error) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	q := stanza.NewElement(NSDiscoItems, "query")
+	q := stanza.NewElement(nsDiscoItems, "query")
 	for _, name := range names {
 		title := titles[name]
 		if title == "" {
 			title = name
 		}
-		q.Add(stanza.NewElement(NSDiscoItems, "item", "jid", name+"@"+svc.domain, "name", title))
+		q.Add(stanza.NewElement(nsDiscoItems, "item", "jid", name+"@"+svc.domain, "name", title))
 	}
 	return q, nil
 }
@@ -121,10 +121,10 @@ func (r *room) discoInfo(iq *stanza.Stanza, q *stanza.Element) (*stanza.Stanza, 
 	if name == "" {
 		name = r.name
 	}
-	info := stanza.NewElement(NSDiscoInfo, "query").
-		Add(stanza.NewElement(NSDiscoInfo, "identity", "category", "conference", "type", "text", "name", name))
+	info := stanza.NewElement(nsDiscoInfo, "query").
+		Add(stanza.NewElement(nsDiscoInfo, "identity", "category", "conference", "type", "text", "name", name))
 	for _, f := range r.features() {
-		info.Add(stanza.NewElement(NSDiscoInfo, "feature", "var", f))
+		info.Add(stanza.NewElement(nsDiscoInfo, "feature", "var", f))
 	}
 	return stanza.Result(iq, info.Add(r.roomInfoForm())), nil
 }
@@ -139,8 +139,8 @@ func (r *room) features() []string {
 		return no
 	}
 	f := []string{
-		NSDiscoInfo, NS, NSStableID, NSSelfPing, NSOccupantID, NSStanzaID,
-		NSRetract, NSModerate,
+		nsDiscoInfo, NS, nsStableID, nsSelfPing, nsOccupantID, nsStanzaID,
+		nsRetract, nsModerate,
 		pick(c.Persistent, "muc_persistent", "muc_temporary"),
 		pick(c.Public, "muc_public", "muc_hidden"),
 		pick(c.MembersOnly, "muc_membersonly", "muc_open"),
@@ -149,15 +149,15 @@ func (r *room) features() []string {
 		pick(c.WhoIs == whoisAnyone, "muc_nonanonymous", "muc_semianonymous"),
 	}
 	if r.archiving() {
-		f = append(f, mam.NS, mam.NSExtended, NSRetract+"#tombstone")
+		f = append(f, mam.NS, mam.NSExtended, nsRetract+"#tombstone")
 	}
 	return f
 }
 
 // roomInfoForm is the muc#roominfo form of XEP-0045 §15.5.4.
 func (r *room) roomInfoForm() *stanza.Element {
-	x := stanza.NewElement(NSDataForm, "x", "type", "result")
-	formField(x, "hidden", "FORM_TYPE", "", NSRoomInfo)
+	x := stanza.NewElement(nsDataForm, "x", "type", "result")
+	formField(x, "hidden", "FORM_TYPE", "", nsRoomInfo)
 	formField(x, "text-single", "muc#roominfo_description", "Description", r.config.Description)
 	formField(x, "text-single", "muc#roominfo_subject", "Subject", r.subject.text)
 	formField(x, "text-single", "muc#roominfo_occupants", "Number of occupants", strconv.Itoa(len(r.occupants)))
@@ -171,9 +171,9 @@ func (r *room) roomInfoForm() *stanza.Element {
 // reservedNick returns the result for the x-roomuser-item node: the
 // requester's reserved nick, or no identity when it has none.
 func (r *room) reservedNick(iq *stanza.Stanza) *stanza.Stanza {
-	q := stanza.NewElement(NSDiscoInfo, "query", "node", roomUserItemNode)
+	q := stanza.NewElement(nsDiscoInfo, "query", "node", roomUserItemNode)
 	if rec, ok := r.affiliations[iq.From.Bare().String()]; ok && rec.nick != "" {
-		q.Add(stanza.NewElement(NSDiscoInfo, "identity", "category", "conference", "type", "text", "name", rec.nick))
+		q.Add(stanza.NewElement(nsDiscoInfo, "identity", "category", "conference", "type", "text", "name", rec.nick))
 	}
 	return stanza.Result(iq, q)
 }
@@ -184,5 +184,5 @@ func (r *room) discoItems(iq *stanza.Stanza, q *stanza.Element) (*stanza.Stanza,
 	if !r.exists || (r.locked && r.affiliationOf(iq.From) != affOwner) {
 		return nil, stanza.ItemNotFound
 	}
-	return stanza.Result(iq, stanza.NewElement(NSDiscoItems, "query")), nil
+	return stanza.Result(iq, stanza.NewElement(nsDiscoItems, "query")), nil
 }

@@ -117,13 +117,13 @@ func historyFromArchive(m storage.ArchivedMessage) (historyEntry, bool) {
 // replayable reports whether a message belongs in the join history.
 func replayable(s *stanza.Stanza) bool {
 	return s.Child(stanza.NSClient, "body") != nil &&
-		s.Child(NSRetract, "retract") == nil &&
-		s.Child(NSRetract, "retracted") == nil
+		s.Child(nsRetract, "retract") == nil &&
+		s.Child(nsRetract, "retracted") == nil
 }
 
 // occupantIDOf returns the occupant id a message of the room carries.
 func occupantIDOf(s *stanza.Stanza) string {
-	return s.Child(NSOccupantID, "occupant-id").AttrValue("id")
+	return s.Child(nsOccupantID, "occupant-id").AttrValue("id")
 }
 
 // historyLimits is the set of limits a <history/> element requests
@@ -212,7 +212,7 @@ func (r *room) renderArchived(stored []byte, showJID bool) (*stanza.Stanza, erro
 
 // delayElement returns an XEP-0203 delay stamp.
 func delayElement(from jid.JID, at time.Time) *stanza.Element {
-	return stanza.NewElement(NSDelay, "delay", "from", from.String(), "stamp", stamp(at))
+	return stanza.NewElement(nsDelay, "delay", "from", from.String(), "stamp", stamp(at))
 }
 
 // stamp formats a time as an XEP-0082 date-time in UTC.

@@ -5,6 +5,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"tern/modules/mam"
 	"tern/stanza"
 )
 
@@ -39,15 +40,15 @@ func (r *room) roomIQ(ctx context.Context, iq *stanza.Stanza, q *stanza.Element)
 		return r.adminIQ(ctx, iq, q)
 	case NSOwner:
 		return r.ownerIQ(ctx, iq, q)
-	case NSDiscoInfo:
+	case nsDiscoInfo:
 		return r.discoInfo(iq, q)
-	case NSDiscoItems:
+	case nsDiscoItems:
 		return r.discoItems(iq, q)
-	case NSMAM:
+	case mam.NS:
 		return r.mamIQ(ctx, iq, q)
-	case NSModerate:
+	case nsModerate:
 		return r.moderateIQ(ctx, iq, q)
-	case NSPing:
+	case nsPing:
 		if !r.exists {
 			return nil, stanza.ItemNotFound
 		}
@@ -81,7 +82,7 @@ func (r *room) occupantIQ(ctx context.Context, iq *stanza.Stanza) {
 		r.sendError(ctx, iq, stanza.BadRequest.WithText("an iq request has exactly one child element"))
 		return
 	}
-	if target == sender && children[0].Name.Space == NSPing {
+	if target == sender && children[0].Name.Space == nsPing {
 		r.route(ctx, stanza.Result(iq))
 		return
 	}
@@ -89,7 +90,7 @@ func (r *room) occupantIQ(ctx context.Context, iq *stanza.Stanza) {
 	// vCards belong to accounts, so a vCard request goes to the bare JID
 	// (XEP-0054 §3.3); everything else to the occupant's first session.
 	to := target.sessions[0]
-	if children[0].Name.Space == NSVCard {
+	if children[0].Name.Space == nsVCard {
 		to = target.real
 	}
 	id, ok := r.iqs.add(pendingIQ{requester: iq.From, id: iq.ID, target: to, targetNick: target.nick})

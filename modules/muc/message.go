@@ -68,7 +68,7 @@ func (r *room) groupchat(ctx context.Context, o *occupant, m *stanza.Stanza) err
 	if o.role < roleParticipant {
 		return errNoVoice
 	}
-	if rt := m.Child(NSRetract, "retract"); rt != nil {
+	if rt := m.Child(nsRetract, "retract"); rt != nil {
 		if err := r.retractOwn(ctx, o, m, rt.AttrValue("id")); err != nil {
 			return err
 		}
@@ -106,7 +106,7 @@ func (r *room) changeSubject(ctx context.Context, o *occupant, m *stanza.Stanza)
 // keeps it for the history of entering occupants when it has a body.
 func (r *room) publishGroupchat(ctx context.Context, o *occupant, m *stanza.Stanza) {
 	children := r.cleanPayload(m)
-	children = append(children, stanza.NewElement(NSOccupantID, "occupant-id", "id", o.id))
+	children = append(children, stanza.NewElement(nsOccupantID, "occupant-id", "id", o.id))
 	out := stanza.New(stanza.Message, "groupchat", jid.JID{}, r.occupantJID(o.nick), children...)
 	out.ID, out.Lang = m.ID, m.Lang
 	if out.ID == "" {
@@ -125,9 +125,9 @@ func (r *room) cleanPayload(m *stanza.Stanza) []*stanza.Element {
 	var out []*stanza.Element
 	for _, c := range m.Children() {
 		switch {
-		case c.Name.Space == NSUser, c.Name.Space == NSOccupantID:
+		case c.Name.Space == NSUser, c.Name.Space == nsOccupantID:
 			continue
-		case c.Name.Space == NSStanzaID && c.Name.Local == "stanza-id" && c.AttrValue("by") == r.jid.String():
+		case c.Name.Space == nsStanzaID && c.Name.Local == "stanza-id" && c.AttrValue("by") == r.jid.String():
 			continue
 		}
 		out = append(out, c)
@@ -151,7 +151,7 @@ func withElement(s *stanza.Stanza, el *stanza.Element) *stanza.Stanza {
 
 // withStanzaID returns a copy of s with the room's stanza id.
 func (r *room) withStanzaID(s *stanza.Stanza, id string) *stanza.Stanza {
-	return withElement(s, stanza.NewElement(NSStanzaID, "stanza-id", "id", id, "by", r.jid.String()))
+	return withElement(s, stanza.NewElement(nsStanzaID, "stanza-id", "id", id, "by", r.jid.String()))
 }
 
 // broadcastMessage sends a copy of a message to every occupant session.
@@ -173,7 +173,7 @@ func (r *room) privateMessage(ctx context.Context, o *occupant, m *stanza.Stanza
 	children := r.cleanPayload(m)
 	children = append(children,
 		stanza.NewElement(NSUser, "x"),
-		stanza.NewElement(NSOccupantID, "occupant-id", "id", o.id))
+		stanza.NewElement(nsOccupantID, "occupant-id", "id", o.id))
 	out := stanza.New(stanza.Message, m.Type, jid.JID{}, r.occupantJID(o.nick), children...)
 	out.ID, out.Lang = m.ID, m.Lang
 	r.sendTo(ctx, out, target.sessions)

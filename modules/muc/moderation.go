@@ -59,7 +59,7 @@ func (r *room) retractOwn(ctx context.Context, o *occupant, m *stanza.Stanza, id
 	if occupantIDOf(s) != o.id {
 		return errNotAuthor
 	}
-	tomb := stanza.NewElement(NSRetract, "retracted", "stamp", stamp(r.svc.mod.now()), "id", m.ID)
+	tomb := stanza.NewElement(nsRetract, "retracted", "stamp", stamp(r.svc.mod.now()), "id", m.ID)
 	r.tombstone(ctx, id, s, tomb)
 	return nil
 }
@@ -79,7 +79,7 @@ func (r *room) moderateIQ(ctx context.Context, iq *stanza.Stanza, q *stanza.Elem
 	if mod == nil || mod.role != roleModerator {
 		return nil, errNotModerates
 	}
-	if q.Child(NSRetract, "retract") == nil {
+	if q.Child(nsRetract, "retract") == nil {
 		return nil, stanza.FeatureNotImplemented.WithText("only retraction is supported")
 	}
 	id := q.AttrValue("id")
@@ -95,10 +95,10 @@ func (r *room) moderateIQ(ctx context.Context, iq *stanza.Stanza, q *stanza.Elem
 		return nil, errNoMessage
 	}
 
-	reason := q.Child(NSModerate, "reason").Text()
-	tomb := stanza.NewElement(NSRetract, "retracted", "stamp", stamp(r.svc.mod.now()))
+	reason := q.Child(nsModerate, "reason").Text()
+	tomb := stanza.NewElement(nsRetract, "retracted", "stamp", stamp(r.svc.mod.now()))
 	r.tombstone(ctx, id, s, addReason(tomb.Add(r.moderatedBy(mod)), reason))
-	notice := addReason(stanza.NewElement(NSRetract, "retract", "id", id).Add(r.moderatedBy(mod)), reason)
+	notice := addReason(stanza.NewElement(nsRetract, "retract", "id", id).Add(r.moderatedBy(mod)), reason)
 	msg := stanza.New(stanza.Message, "groupchat", jid.JID{}, r.jid, notice)
 	msg.ID = randomID()
 	sid := r.recordMessage(ctx, msg)
@@ -109,13 +109,13 @@ func (r *room) moderateIQ(ctx context.Context, iq *stanza.Stanza, q *stanza.Elem
 // moderatedBy returns the <moderated/> element naming a moderator by
 // occupant JID and occupant id.
 func (r *room) moderatedBy(mod *occupant) *stanza.Element {
-	return stanza.NewElement(NSModerate, "moderated", "by", r.occupantJID(mod.nick).String()).
-		Add(stanza.NewElement(NSOccupantID, "occupant-id", "id", mod.id))
+	return stanza.NewElement(nsModerate, "moderated", "by", r.occupantJID(mod.nick).String()).
+		Add(stanza.NewElement(nsOccupantID, "occupant-id", "id", mod.id))
 }
 
 func addReason(el *stanza.Element, reason string) *stanza.Element {
 	if reason != "" {
-		el.Add(stanza.NewElement(NSRetract, "reason").AddText(reason))
+		el.Add(stanza.NewElement(nsRetract, "reason").AddText(reason))
 	}
 	return el
 }
@@ -129,7 +129,7 @@ func (r *room) tombstone(ctx context.Context, id string, s *stanza.Stanza, retra
 		return
 	}
 	var children []*stanza.Element
-	if author := s.Child(NSOccupantID, "occupant-id"); author != nil {
+	if author := s.Child(nsOccupantID, "occupant-id"); author != nil {
 		children = append(children, author)
 	}
 	t := stanza.New(stanza.Message, s.Type, jid.JID{}, s.From, append(children, retracted)...)

@@ -30,31 +30,31 @@ import (
 	"tern/storage"
 )
 
-// Namespaces of XEP-0045 and the extensions the rooms support.
+// Namespaces of XEP-0045.
 const (
-	NS              = "http://jabber.org/protocol/muc"
-	NSUser          = NS + "#user"
-	NSAdmin         = NS + "#admin"
-	NSOwner         = NS + "#owner"
-	NSRoomConfig    = NS + "#roomconfig"
-	NSRoomInfo      = NS + "#roominfo"
-	NSStableID      = NS + "#stable_id"
-	NSSelfPing      = NS + "#self-ping-optimization"
-	NSOccupantID    = "urn:xmpp:occupant-id:0"
-	NSStanzaID      = "urn:xmpp:sid:0"
-	NSRetract       = "urn:xmpp:message-retract:1"
-	NSModerate      = "urn:xmpp:message-moderate:1"
-	NSMAM           = "urn:xmpp:mam:2"
-	NSForward       = "urn:xmpp:forward:0"
-	NSRSM           = "http://jabber.org/protocol/rsm"
-	NSDataForm      = "jabber:x:data"
-	NSDiscoInfo     = "http://jabber.org/protocol/disco#info"
-	NSDiscoItems    = "http://jabber.org/protocol/disco#items"
-	NSPing          = "urn:xmpp:ping"
-	NSVCard         = "vcard-temp"
-	NSDelay         = "urn:xmpp:delay"
-	NSFallback      = "urn:xmpp:fallback:0"
-	nsStanzas       = "urn:ietf:params:xml:ns:xmpp-stanzas"
+	NS      = "http://jabber.org/protocol/muc"
+	NSUser  = NS + "#user"
+	NSAdmin = NS + "#admin"
+	NSOwner = NS + "#owner"
+)
+
+// Namespaces of the other protocols the rooms use, and names of the
+// module's stored and listed values.
+const (
+	nsRoomConfig    = NS + "#roomconfig"
+	nsRoomInfo      = NS + "#roominfo"
+	nsStableID      = NS + "#stable_id"
+	nsSelfPing      = NS + "#self-ping-optimization"
+	nsOccupantID    = "urn:xmpp:occupant-id:0"
+	nsStanzaID      = "urn:xmpp:sid:0"
+	nsRetract       = "urn:xmpp:message-retract:1"
+	nsModerate      = "urn:xmpp:message-moderate:1"
+	nsDataForm      = "jabber:x:data"
+	nsDiscoInfo     = "http://jabber.org/protocol/disco#info"
+	nsDiscoItems    = "http://jabber.org/protocol/disco#items"
+	nsPing          = "urn:xmpp:ping"
+	nsVCard         = "vcard-temp"
+	nsDelay         = "urn:xmpp:delay"
 	occupantIDKey   = "muc:occupant-id-key"
 	serviceItemName = "Chatrooms"
 )
@@ -114,6 +114,9 @@ func start(env *modules.Env) error {
 		env.Host.AddItem(domain, serviceItemName)
 		services = append(services, svc)
 	}
+	// TODO: send status code 332 to every occupant when the server stops.
+	// The router has no stop hook for modules, so at shutdown occupants
+	// leave one by one as their sessions end, each announced to the rest.
 	env.Host.OnSession(router.SessionClosed, func(ctx context.Context, s router.Session) {
 		for _, svc := range services {
 			svc.sessionClosed(ctx, s.JID())

@@ -24,16 +24,6 @@ type occupant struct {
 	limiter  tokenBucket
 }
 
-// hasSession reports whether full is one of the occupant's sessions.
-func (o *occupant) hasSession(full jid.JID) bool {
-	for _, s := range o.sessions {
-		if s.Equal(full) {
-			return true
-		}
-	}
-	return false
-}
-
 // removeSession drops a session and reports how many remain.
 func (o *occupant) removeSession(full jid.JID) int {
 	out := o.sessions[:0]
@@ -104,7 +94,7 @@ func (r *room) occupantPresence(o *occupant, ch presenceChange, showJID jid.JID,
 
 	children := make([]*stanza.Element, 0, len(o.presence)+2)
 	children = append(children, o.presence...)
-	children = append(children, x, stanza.NewElement(NSOccupantID, "occupant-id", "id", o.id))
+	children = append(children, x, stanza.NewElement(nsOccupantID, "occupant-id", "id", o.id))
 	p := stanza.New(stanza.Presence, ch.typ, jid.JID{}, r.occupantJID(o.nick), children...)
 	if self {
 		p.ID = ch.id

@@ -29,7 +29,7 @@ func (r *room) ownerIQ(ctx context.Context, iq *stanza.Stanza, q *stanza.Element
 		r.destroyByOwner(ctx, d)
 		return stanza.Result(iq), nil
 	}
-	x := q.Child(NSDataForm, "x")
+	x := q.Child(nsDataForm, "x")
 	if x == nil {
 		return nil, stanza.BadRequest.WithText("expected a data form or <destroy/>")
 	}

@@ -223,7 +223,7 @@ func presencePayload(p *stanza.Stanza) []*stanza.Element {
 	var out []*stanza.Element
 	for _, c := range p.Children() {
 		switch c.Name.Space {
-		case NS, NSUser, NSOccupantID:
+		case NS, NSUser, nsOccupantID:
 			continue
 		}
 		out = append(out, c)
