@@ -994,3 +994,21 @@ func mucConnectPlain(t *testing.T, s *xmpptest.Server, user, password string) *x
 	}
 	return c
 }
+
+func TestMUCShutdownSends332(t *testing.T) {
+	s := startMUC(t)
+	romeo := mucLogin(s, "romeo")
+	juliet := mucLogin(s, "juliet")
+	mucCreateRoom(t, romeo, "tomb", "romeo", nil)
+	mucMustJoin(t, juliet, "tomb", "juliet", "")
+	romeo.Sync()
+	s.Stop()
+	for _, c := range []*xmpptest.Client{romeo, juliet} {
+		_, err := c.TryExpect(func(el *stanza.Stanza) bool {
+			return el.Name == stanza.Presence && el.Type == "unavailable" && mucHasStatus(el, "332")
+		})
+		if err != nil {
+			t.Errorf("%s: no unavailable presence with status 332: %v", c.JID, err)
+		}
+	}
+}

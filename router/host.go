@@ -153,6 +153,11 @@ type Host interface {
 
 	Logger(module string) *slog.Logger
 
+	// OnStop registers f to run when the server stops, before client
+	// streams close, so a module can still reach its users and end its
+	// background work. Stop hooks run in reverse registration order.
+	OnStop(f func(ctx context.Context))
+
 	// Provide makes a module's service available to other modules and to
 	// the admin operations under a name; Lookup returns it, or nil.
 	Provide(name string, service any)

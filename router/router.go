@@ -54,6 +54,7 @@ type Router struct {
 	preAuthIQ   map[string]PreAuthIQHandler
 	items       []Item
 	services    sync.Map // name → service, see Provide
+	stopHooks   []func(context.Context)
 
 	pending pendingIQs
 }
@@ -259,6 +260,17 @@ func (r *Router) HandlePreAuthIQ(ns string, h PreAuthIQHandler) { r.preAuthIQ[ns
 
 // PreAuthIQ returns the handler for unauthenticated iqs in ns, or nil.
 func (r *Router) PreAuthIQ(ns string) PreAuthIQHandler { return r.preAuthIQ[ns] }
+
+// OnStop registers a function that Stop runs.
+func (r *Router) OnStop(f func(ctx context.Context)) { r.stopHooks = append(r.stopHooks, f) }
+
+// Stop runs the stop hooks, last registered first. The server calls it at
+// shutdown before closing client streams.
+func (r *Router) Stop(ctx context.Context) {
+	for i := len(r.stopHooks) - 1; i >= 0; i-- {
+		r.stopHooks[i](ctx)
+	}
+}
 
 // Provide registers a service under name for other modules.
 func (r *Router) Provide(name string, service any) { r.services.Store(name, service) }

@@ -195,6 +195,7 @@ func (s *Server) listen(kind, addr string, serve func(net.Listener) error) error
 // Shutdown ends every stream with system-shutdown, waits for sessions to
 // end (so their presence and state are stored) and closes storage.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.router.Stop(ctx)
 	err := s.c2s.Shutdown(ctx)
 	err = errors.Join(err, s.comp.Shutdown(ctx))
 	// After the client streams, so their last presence reaches peers.

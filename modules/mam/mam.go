@@ -94,9 +94,9 @@ func start(env *modules.Env) error {
 	h.AddFeature(router.ScopeServer, NSStanzaID)
 
 	if cfg.Retention > 0 {
-		// TODO: stop the sweep when the server shuts down. The module host
-		// has no shutdown signal yet, so it runs until the process exits.
-		go ExpireEvery(context.Background(), archive, cfg.Retention, retentionInterval, m.log)
+		ctx, cancel := context.WithCancel(context.Background())
+		h.OnStop(func(context.Context) { cancel() })
+		go ExpireEvery(ctx, archive, cfg.Retention, retentionInterval, m.log)
 	}
 	return nil
 }

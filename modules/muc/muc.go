@@ -114,9 +114,11 @@ func start(env *modules.Env) error {
 		env.Host.AddItem(domain, serviceItemName)
 		services = append(services, svc)
 	}
-	// TODO: send status code 332 to every occupant when the server stops.
-	// The router has no stop hook for modules, so at shutdown occupants
-	// leave one by one as their sessions end, each announced to the rest.
+	env.Host.OnStop(func(ctx context.Context) {
+		for _, svc := range services {
+			svc.shutdown(ctx)
+		}
+	})
 	env.Host.OnSession(router.SessionClosed, func(ctx context.Context, s router.Session) {
 		for _, svc := range services {
 			svc.sessionClosed(ctx, s.JID())

@@ -189,3 +189,21 @@ func (svc *service) summaries() map[string]*roomSummary {
 	}
 	return out
 }
+
+// shutdown removes every occupant of every loaded room with status code
+// 332, which tells occupants that the service is shutting down (XEP-0045).
+func (svc *service) shutdown(ctx context.Context) {
+	svc.mu.Lock()
+	names := make([]string, 0, len(svc.rooms))
+	for name := range svc.rooms {
+		names = append(names, name)
+	}
+	svc.mu.Unlock()
+	for _, name := range names {
+		svc.post(ctx, name, func(ctx context.Context, r *room) {
+			for _, o := range r.occupants {
+				r.removeOccupant(ctx, o, presenceChange{codes: []int{332}})
+			}
+		})
+	}
+}
