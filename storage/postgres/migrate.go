@@ -29,6 +29,7 @@ var migrations = []migration{
 	archiveMigration,
 	mucMigration,
 	blocklistMigration,
+	pubsubMigration,
 }
 
 // ownerTables returns every table whose rows belong to one account.

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Archive", archiveTests},
 		{"Rooms", roomTests},
 		{"Blocklist", blocklistTests},
+		{"PubSub", pubsubTests},
 		{"Concurrency", concurrencyTests},
 		{"Data", dataTests},
 		{"Context", contextTests},
