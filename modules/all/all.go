@@ -14,6 +14,7 @@ import (
 	_ "tern/modules/muc"
 	_ "tern/modules/multicast"
 	_ "tern/modules/offline"
+	_ "tern/modules/pep"
 	_ "tern/modules/ping"
 	_ "tern/modules/private"
 	_ "tern/modules/push"
