@@ -31,10 +31,11 @@ func TestCSIHoldsPresenceUntilAMessage(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		j.Sendf("<presence><status>juliet %d</status></presence>", i)
 	}
+	j.Barrier()
 	n.Send("<presence><show>away</show></presence>")
+	n.Barrier() // streams are independent: order nurse's presence before the chat state
 	j.Send("<message to='romeo@localhost' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>")
 	j.Barrier()
-	n.Barrier()
 	for _, el := range r.Sync() {
 		t.Errorf("inactive client received %s", el)
 	}

@@ -1,0 +1,46 @@
+package stream
+
+import (
+	"bufio"
+	"runtime"
+	"testing"
+)
+
+// endlessBody yields a message start tag and then 'A' forever, like a
+// client that never closes an oversized stanza.
+type endlessBody struct{ head string }
+
+func (e *endlessBody) Read(p []byte) (int, error) {
+	n := copy(p, e.head)
+	e.head = e.head[n:]
+	for i := n; i < len(p); i++ {
+		p[i] = 'A'
+	}
+	return len(p), nil
+}
+
+// TestReaderMemoryBounded checks that reading an element that never ends
+// allocates a bounded multiple of the size limit before the reader gives
+// up with policy-violation, whatever the element's eventual size.
+func TestReaderMemoryBounded(t *testing.T) {
+	const limit = 256 << 10
+	src := &endlessBody{head: header + "<message to='a@b'><body>"}
+	r := NewReader(bufio.NewReaderSize(src, 4096), Limits{MaxSize: limit, MaxDepth: 16})
+	if _, err := r.ReadHeader(); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := r.Next()
+	runtime.ReadMemStats(&after)
+	if se := AsError(err); se == nil || se.Condition != "policy-violation" {
+		t.Fatalf("error %v, want policy-violation", err)
+	}
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("allocated %d KiB reading an endless element with a %d KiB limit", allocated>>10, limit>>10)
+	if allocated > 4*limit {
+		t.Errorf("allocated %d bytes, want at most 4 × the %d byte limit", allocated, limit)
+	}
+}
+
