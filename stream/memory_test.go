@@ -43,4 +43,3 @@ func TestReaderMemoryBounded(t *testing.T) {
 		t.Errorf("allocated %d bytes, want at most 4 × the %d byte limit", allocated, limit)
 	}
 }
-
