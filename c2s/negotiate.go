@@ -161,16 +161,21 @@ func (c *conn) authenticate(el *stanza.Stanza) (bool, error) {
 	defer cancel()
 	ex, err := sasl.Start(ctx, p.AttrValue("mechanism"), c.saslConfig())
 	if err != nil {
-		return false, c.failAuth(err, "")
+		return false, c.failAuth(err, "", false)
 	}
 	in, err := decodeSASL(p.Text())
-	for {
+	for step := 0; ; step++ {
 		if err != nil {
 			return false, c.send(saslFailure("incorrect-encoding", ""))
 		}
 		out, done, stepErr := ex.Step(in)
 		if stepErr != nil {
-			return false, c.failAuth(stepErr, ex.AttemptedUsername())
+			// Only a checked password or proof counts as a failed login:
+			// PLAIN checks at once, SCRAM at its second message. Earlier
+			// refusals (an unsupported channel binding, a malformed first
+			// message) say nothing about the password.
+			checked := ex.Mechanism() == sasl.Plain || step > 0
+			return false, c.failAuth(stepErr, ex.AttemptedUsername(), checked)
 		}
 		if done {
 			return c.authSucceeded(ex, out)
@@ -206,20 +211,26 @@ func decodeSASL(s string) ([]byte, error) {
 	return base64.StdEncoding.DecodeString(s)
 }
 
-func (c *conn) failAuth(err error, username string) error {
+// failAuth reports a SASL failure to the client. A failure after the
+// credentials were checked counts towards the throttles and the limit of
+// failures per stream, and is logged for tools such as fail2ban.
+func (c *conn) failAuth(err error, username string, checked bool) error {
 	var f *sasl.Failure
 	if !errors.As(err, &f) {
 		f = &sasl.Failure{Condition: "temporary-auth-failure"}
 	}
-	if f.Condition == "not-authorized" {
+	if f.Condition == "not-authorized" && checked {
 		account := ""
 		if j, err := jid.New(username, c.domain, ""); err == nil && username != "" {
 			account = j.String()
 		}
+		c.log.Info("authentication failed", "account", account, "ip", c.ip)
 		if c.srv.throttle.fail(c.ip, account) {
-			c.log.Info("authentication throttled", "account", account)
+			c.log.Warn("authentication throttled", "account", account, "ip", c.ip)
 		}
 		c.saslFails++
+	} else {
+		c.log.Debug("authentication refused", "condition", f.Condition, "text", f.Text)
 	}
 	if err := c.send(saslFailure(f.Condition, f.Text)); err != nil {
 		return err

@@ -108,3 +108,21 @@ func TestSlixmppChatPostgres(t *testing.T) {
 		c.Storage.PostgresDSN = dsn
 	}))
 }
+
+// TestSlixmppStockClientNotThrottled: slixmpp's default settings try
+// channel bindings and flags the server refuses before a mechanism that
+// works; those refusals are not failed logins, so repeated logins from
+// one address are never throttled.
+func TestSlixmppStockClientNotThrottled(t *testing.T) {
+	requireSlixmpp(t)
+	s := xmpptest.Start(t)
+	s.AddUser("juliet", "j-secret")
+	var out struct {
+		Mechanisms []string `json:"mechanisms"`
+	}
+	runSlixmpp(t, "stock", s.Addr("c2s"), &out)
+	if len(out.Mechanisms) != 3 {
+		t.Fatalf("logins: %v, want 3", out.Mechanisms)
+	}
+	t.Logf("slixmpp settled on %v", out.Mechanisms)
+}

@@ -20,8 +20,8 @@ TIMEOUT = 20
 
 
 class Client(slixmpp.ClientXMPP):
-    def __init__(self, jid, password):
-        super().__init__(jid, password, sasl_mech="SCRAM-SHA-256")
+    def __init__(self, jid, password, stock=False):
+        super().__init__(jid, password, sasl_mech=None if stock else "SCRAM-SHA-256")
         self.ssl_context.check_hostname = False
         self.ssl_context.verify_mode = ssl.CERT_NONE
         self.enable_plaintext = False
@@ -30,9 +30,13 @@ class Client(slixmpp.ClientXMPP):
         self.mechanism = None
         self.add_event_handler("message", lambda m: self.messages.put_nowait(m))
         self.add_event_handler("session_start", lambda _: self.events.put_nowait("session_start"))
-        self.add_event_handler("failed_auth", lambda _: self.events.put_nowait("failed_auth"))
+        self.add_event_handler("failed_all_auth", lambda _: self.events.put_nowait("failed_all_auth"))
         self.add_event_handler("presence_subscribed", lambda p: self.events.put_nowait("subscribed:" + p["from"].bare))
         self.add_event_handler("auth_success", self.on_auth)
+        self.register_plugin("xep_0199")
+        self.register_plugin("xep_0203")
+        if stock:
+            return
         # slixmpp 1.8 knows only the tls-unique channel binding, which
         # RFC 9266 rules out for TLS 1.3, yet it announces binding support
         # with the 'y' flag; a server that offers -PLUS must then refuse
@@ -47,8 +51,6 @@ class Client(slixmpp.ClientXMPP):
             return creds
 
         mechs.sasl_callback = credentials
-        self.register_plugin("xep_0199")
-        self.register_plugin("xep_0203")
 
     def on_auth(self, _):
         self.mechanism = self["feature_mechanisms"].mech.name if self["feature_mechanisms"].mech else None
@@ -119,6 +121,20 @@ async def receive():
     return result
 
 
+async def stock():
+    """Log in three times with slixmpp's defaults: it tries the -PLUS
+    mechanisms with tls-unique and SCRAM with the 'y' flag, which the
+    server refuses, before falling back to a mechanism that works."""
+    mechanisms = []
+    for _ in range(3):
+        juliet = Client("juliet@localhost/stock", "j-secret", stock=True)
+        await juliet.start()
+        mechanisms.append(juliet.mechanism)
+        juliet.disconnect()
+        await juliet.disconnected
+    return {"mechanisms": mechanisms}
+
+
 def main():
     import logging, os
     if os.environ.get("SLIX_DEBUG"):
@@ -126,7 +142,7 @@ def main():
     phase = sys.argv[1]
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    coro = exchange() if phase == "exchange" else receive()
+    coro = {"exchange": exchange, "receive": receive, "stock": stock}[phase]()
     result = loop.run_until_complete(coro)
     print(json.dumps(result))
 
