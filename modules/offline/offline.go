@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"tern/modules"
@@ -29,6 +30,28 @@ type module struct {
 	store storage.Offline
 	limit int
 	log   *slog.Logger
+
+	mu       sync.Mutex
+	fullLogs map[string]time.Time // account → last "queue full" log line; guarded by mu
+}
+
+// fullLogInterval is how often a full queue is logged per account, so a
+// flood of messages to one account does not flood the log.
+const fullLogInterval = time.Minute
+
+// shouldLogFull reports whether a full queue for account is logged now.
+func (m *module) shouldLogFull(account string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	if now.Sub(m.fullLogs[account]) < fullLogInterval {
+		return false
+	}
+	if m.fullLogs == nil || len(m.fullLogs) > 10000 {
+		m.fullLogs = make(map[string]time.Time)
+	}
+	m.fullLogs[account] = now
+	return true
 }
 
 func start(env *modules.Env) error {
@@ -74,7 +97,9 @@ func (m *module) storeMessage(ctx context.Context, ev *router.Event) router.Resu
 	err := m.store.PushOffline(ctx, o, stamped.AppendXML(nil, ""), m.limit)
 	switch {
 	case errors.Is(err, storage.ErrLimit):
-		m.log.Info("offline queue full", "jid", s.To.Bare().String(), "limit", m.limit)
+		if account := s.To.Bare().String(); m.shouldLogFull(account) {
+			m.log.Info("offline queue full; bouncing messages", "jid", account, "limit", m.limit)
+		}
 		return router.Continue // the router bounces it with service-unavailable
 	case err != nil:
 		m.log.Error("store offline message", "err", err, "jid", s.To.Bare().String())

@@ -30,16 +30,19 @@ func (s *service) create(ctx context.Context, info router.ConnInfo, q *stanza.El
 	if err := s.checkPassword(password); err != nil {
 		return err
 	}
-	// Checking for an existing account before deriving keys keeps a
-	// request for a taken name from costing PBKDF2 work or a rate slot.
-	if _, err := s.accounts.GetAccount(ctx, owner(account)); err == nil {
-		return stanza.Conflict.WithText("the username is taken")
-	} else if !errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("register: look up account: %w", err)
-	}
+	// The rate limit comes first, so an address over it learns nothing
+	// about which names exist. A taken name gives its slot back and costs
+	// no PBKDF2 work.
 	slot, ok := s.limit.reserve(info.RemoteIP)
 	if !ok {
 		return stanza.ResourceConstraint.WithText("too many registrations from this address; try again later")
+	}
+	if _, err := s.accounts.GetAccount(ctx, owner(account)); err == nil {
+		s.limit.release(info.RemoteIP, slot)
+		return stanza.Conflict.WithText("the username is taken")
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		s.limit.release(info.RemoteIP, slot)
+		return fmt.Errorf("register: look up account: %w", err)
 	}
 	if err := s.store(ctx, account, password); err != nil {
 		s.limit.release(info.RemoteIP, slot)

@@ -135,4 +135,10 @@ func TestRegistrationRateLimit(t *testing.T) {
 	if accountExists(t, s, "juliet") {
 		t.Error("rate-limited registration created the account")
 	}
+	// Over the limit, a taken name gets the same answer as a free one, so
+	// the address cannot probe which accounts exist.
+	taken := preAuthRequest(t, preAuth(t, s), registerIQ("r3", "romeo", "secret-other"))
+	if got := xmpptest.ErrorCondition(taken); got != "resource-constraint" {
+		t.Errorf("taken name over the limit: condition = %q, want resource-constraint", got)
+	}
 }
