@@ -192,6 +192,10 @@ func (s *Server) listen(kind, addr string, serve func(net.Listener) error) error
 	return nil
 }
 
+// ReloadCertificates reads the certificate files again, for new
+// connections; on failure the certificates in use stay.
+func (s *Server) ReloadCertificates() error { return s.certs.Reload() }
+
 // Shutdown ends every stream with system-shutdown, waits for sessions to
 // end (so their presence and state are stored) and closes storage.
 func (s *Server) Shutdown(ctx context.Context) error {

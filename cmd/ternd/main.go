@@ -52,6 +52,7 @@ func run() error {
 		return err
 	}
 	log.Info("ternd started", "domains", cfg.Server.Domains, "storage", cfg.Storage.Backend, "data_dir", cfg.Server.DataDir)
+	go reloadOnHangup(ctx, srv, log)
 	<-ctx.Done()
 	log.Info("shutting down")
 	return shutdown(srv, cfg, log)
@@ -65,6 +66,26 @@ func shutdown(srv *server.Server, cfg *config.Config, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// reloadOnHangup reloads the certificates on SIGHUP, so renewed
+// certificates take effect without a restart that would drop sessions.
+func reloadOnHangup(ctx context.Context, srv *server.Server, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := srv.ReloadCertificates(); err != nil {
+				log.Error("reload certificates failed; keeping the current ones", "err", err)
+				continue
+			}
+			log.Info("certificates reloaded")
+		}
+	}
 }
 
 func newLogger(cfg *config.Config) *slog.Logger {

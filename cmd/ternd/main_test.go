@@ -134,6 +134,14 @@ func TestBinaryFirstRun(t *testing.T) {
 		t.Errorf("ternctl sessions: %v\n%s", err, sessions)
 	}
 
+	// SIGHUP reloads certificates and keeps every session.
+	if err := srv.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	j.Barrier()
+	r.Send("<message to='juliet@localhost' type='chat'><body>after SIGHUP</body></message>")
+	j.Expect(xmpptest.IsMessage("after SIGHUP"))
+
 	if err := srv.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
