@@ -6,7 +6,6 @@ import "sort"
 // Module packages add their own names with RegisterModuleName.
 var KnownModules = map[string]bool{
 	"roster":   true,
-	"presence": true,
 	"offline":  true,
 	"disco":    true,
 	"vcard":    true,
