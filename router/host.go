@@ -142,6 +142,9 @@ type Host interface {
 	// such as multi-user chat that have their own domain. It returns false
 	// if the domain is a local user domain or taken.
 	AddComponent(domain string, c Component) bool
+	// HasComponent reports whether domain is served by a component or a
+	// module's service, such as the chat service.
+	HasComponent(domain string) bool
 	// AddItem lists a service (such as a MUC or upload domain) in the
 	// server's disco#items.
 	AddItem(jid, name string)

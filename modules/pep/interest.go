@@ -173,7 +173,11 @@ func (m *module) publishersFor(ctx context.Context, user jid.JID) []jid.JID {
 // query.
 func (m *module) inboundPresence(ctx context.Context, ev *router.Event) router.Result {
 	p := ev.Stanza
-	if m.host.IsLocal(p.From.Domainpart()) || p.From.Resourcepart() == "" || p.To.Localpart() == "" {
+	// Only remote contacts are tracked here; presence from this server's
+	// own services, such as chat room occupants, is skipped before any
+	// storage lookup.
+	from := p.From.Domainpart()
+	if m.host.IsLocal(from) || m.host.HasComponent(from) || p.From.Resourcepart() == "" || p.To.Localpart() == "" {
 		return router.Continue
 	}
 	account := p.To.Bare()
