@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -64,6 +65,12 @@ type module struct {
 	defaultMode string
 	maxPage     int
 	log         *slog.Logger
+
+	// prefsCache keeps each account's preferences after the first read,
+	// because every archived message needs them. setPrefs updates it.
+	// NOTE: with several servers on one database, a change made through
+	// another server is seen here only after a restart.
+	prefsCache sync.Map // storage.Owner → Prefs
 }
 
 func start(env *modules.Env) error {
@@ -152,12 +159,24 @@ func (m *module) setPrefs(ctx context.Context, iq *stanza.Stanza, payload *stanz
 	if err := m.kv.PutValue(ctx, o, PrefsKey, []byte(el.String())); err != nil {
 		return nil, fmt.Errorf("mam: store preferences of %s: %w", o, err)
 	}
+	m.prefsCache.Store(o, p)
 	return stanza.Result(iq, el), nil
 }
 
 // prefs returns the account's stored preferences, or the configured
 // default when it stored none.
 func (m *module) prefs(ctx context.Context, o storage.Owner) (Prefs, error) {
+	if p, ok := m.prefsCache.Load(o); ok {
+		return p.(Prefs), nil
+	}
+	p, err := m.loadPrefs(ctx, o)
+	if err == nil {
+		m.prefsCache.Store(o, p)
+	}
+	return p, err
+}
+
+func (m *module) loadPrefs(ctx context.Context, o storage.Owner) (Prefs, error) {
 	b, err := m.kv.GetValue(ctx, o, PrefsKey)
 	if errors.Is(err, storage.ErrNotFound) {
 		return Prefs{Default: m.defaultMode}, nil

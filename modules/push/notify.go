@@ -78,15 +78,14 @@ func connected(sessions []router.Session) bool {
 // to the Undeliverable hook, so that each message notifies once.
 func (m *module) inboundMessage(ctx context.Context, ev *router.Event) router.Result {
 	s := ev.Stanza
-	if !pushable(s) {
-		return router.Continue
-	}
+	// The session check comes first because it is cheap: most messages
+	// go to a connected session and need no look at their content.
 	sessions := m.host.Sessions(s.To.Bare())
 	switch {
 	case len(sessions) == 0:
 	case connected(sessions):
 		m.reset(s.To.Bare())
-	default:
+	case pushable(s):
 		m.notify(ctx, s)
 	}
 	return router.Continue
