@@ -3,7 +3,6 @@ package c2s
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
@@ -55,8 +54,11 @@ type conn struct {
 	user     string // normalized localpart after authentication
 	sess     *session
 
-	writeMu    sync.Mutex // serializes direct writes before bind
-	headerSent bool       // guarded by writeMu
+	writeMu    sync.Mutex    // serializes direct writes before bind
+	headerSent bool          // guarded by writeMu
+	act        *activityConn // raw as the connection reads it
+	tlsIn      *tlsReader    // the source of br after bind under TLS
+	authTimer  *time.Timer   // ends the stream if authentication takes too long; nil after bind
 	closed     atomic.Bool
 	finalSent  atomic.Bool  // the closing elements were queued on the session writer
 	lastRead   atomic.Int64 // unix nanoseconds of the last read
@@ -74,24 +76,11 @@ func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
 		ip:        ip,
 		directTLS: directTLS,
 	}
-	c.nc = &activityConn{Conn: nc, last: &c.lastRead}
-	c.log = s.log.With("conn", c.id, "remote", nc.RemoteAddr().String())
+	c.act = newActivityConn(c, nc)
+	c.nc = c.act
+	c.log = withAttrs(s.log, slog.String("conn", c.id), slog.String("remote", nc.RemoteAddr().String()))
 	c.lastRead.Store(time.Now().UnixNano())
 	return c
-}
-
-// activityConn records the time of every successful read, for keepalive.
-type activityConn struct {
-	net.Conn
-	last *atomic.Int64
-}
-
-func (a *activityConn) Read(p []byte) (int, error) {
-	n, err := a.Conn.Read(p)
-	if n > 0 {
-		a.last.Store(time.Now().UnixNano())
-	}
-	return n, err
 }
 
 func (c *conn) limits() stream.Limits {
@@ -104,12 +93,16 @@ func (c *conn) limits() stream.Limits {
 
 func (c *conn) serve() {
 	c.log.Debug("connection accepted")
-	authTimer := time.AfterFunc(timeoutOr(c.srv.cfg.C2S.AuthTimeout, time.Minute), func() {
+	c.authTimer = time.AfterFunc(timeoutOr(c.srv.cfg.C2S.AuthTimeout, time.Minute), func() {
 		if c.sess == nil {
 			c.shutdown(stream.ConnectionTimeout.WithText("authentication timed out"))
 		}
 	})
-	defer authTimer.Stop()
+	defer func() {
+		if c.authTimer != nil {
+			c.authTimer.Stop()
+		}
+	}()
 	stopKeepalive := c.startKeepalive()
 	defer stopKeepalive()
 
@@ -124,12 +117,18 @@ func (c *conn) run() error {
 			return err
 		}
 	}
-	c.br = bufio.NewReaderSize(c.nc, 4096)
+	c.br = bufio.NewReaderSize(c.nc, readBufferSize)
 	c.rd = stream.NewReader(c.br, c.limits())
 	if err := c.openStream(); err != nil {
 		return err
 	}
 	for {
+		if c.sess != nil {
+			c.enterSession()
+			if err := c.waitInput(); err != nil {
+				return err
+			}
+		}
 		el, err := c.rd.Next()
 		if err != nil {
 			return err
@@ -152,6 +151,10 @@ func (c *conn) run() error {
 		}
 	}
 }
+
+// readBufferSize is the size of a connection's own read buffer during
+// negotiation; enterSession makes it smaller after bind.
+const readBufferSize = 512
 
 // openStream reads the client's stream header and sends ours with the
 // stream features (RFC 6120 §4.2, §4.3).
@@ -249,40 +252,6 @@ func (c *conn) write(b []byte) error {
 
 // send writes an element during negotiation.
 func (c *conn) send(el *stanza.Element) error { return c.write(el.AppendXML(nil, "")) }
-
-// handshake runs the TLS handshake for STARTTLS or direct TLS.
-func (c *conn) handshake() error {
-	cfg := c.srv.tls.Clone()
-	fallback := cfg.GetCertificate
-	cfg.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-		if hello.ServerName == "" && c.domain != "" {
-			if cert := c.srv.certs.Certificate(c.domain); cert != nil {
-				return cert, nil
-			}
-		}
-		if fallback != nil {
-			return fallback(hello)
-		}
-		return nil, errors.New("no certificate")
-	}
-	tc := tls.Server(c.nc, cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := tc.HandshakeContext(ctx); err != nil {
-		return err
-	}
-	st := tc.ConnectionState()
-	c.tlsState = &st
-	c.secure = true
-	c.nc = tc
-	if cert, err := cfg.GetCertificate(&tls.ClientHelloInfo{ServerName: st.ServerName}); err == nil && cert != nil && len(cert.Certificate) > 0 {
-		c.cert, _ = x509.ParseCertificate(cert.Certificate[0])
-	}
-	if st.ServerName != "" && c.domain == "" {
-		c.domain = st.ServerName
-	}
-	return nil
-}
 
 // shutdown ends the stream with err from any goroutine.
 func (c *conn) shutdown(err *stream.Error) {

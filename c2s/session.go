@@ -46,7 +46,9 @@ func (c *conn) newSession(full jid.JID) *session {
 	return s
 }
 
-// newWriter starts the writer goroutine of a bound connection.
+// newWriter returns the writer of a bound connection. It writes from a
+// goroutine that runs only while stanzas are pending, so an idle session
+// holds none.
 func (c *conn) newWriter() *stream.Writer {
 	ns := ""
 	if c.ws {
@@ -58,8 +60,9 @@ func (c *conn) newWriter() *stream.Writer {
 		MaxQueue:     c.srv.cfg.C2S.SendQueue,
 		WriteTimeout: 30 * time.Second,
 		SetDeadline:  c.nc.SetWriteDeadline,
+		TryWrite:     tryWriter(c),
 	})
-	go w.Run()
+	w.Start()
 	return w
 }
 
@@ -319,7 +322,7 @@ func (s *session) handle(el *stanza.Stanza) error {
 		return err
 	}
 	if el.RawTo != "" {
-		to, err := stanza.ParseJID(el.RawTo)
+		to, err := parseAddress(el.RawTo)
 		if err != nil {
 			s.reply(el, stanza.JIDMalformed)
 			return nil
@@ -351,7 +354,7 @@ func (s *session) handleNonza(ctx context.Context, el *stanza.Stanza) error {
 // its full or bare JID; the server always stamps the full JID.
 func (s *session) stampFrom(el *stanza.Stanza) error {
 	if el.RawFrom != "" {
-		from, err := stanza.ParseJID(el.RawFrom)
+		from, err := parseAddress(el.RawFrom)
 		if err != nil || !(from.Equal(s.jid) || from.Equal(s.jid.Bare())) {
 			return stream.InvalidFrom
 		}

@@ -175,7 +175,7 @@ func (r *Router) IsLocal(domain string) bool { return r.local[domain] }
 
 // AccountExists reports whether a local account exists.
 func (r *Router) AccountExists(ctx context.Context, bare jid.JID) bool {
-	if len(r.sessions.all(bare)) > 0 {
+	if r.sessions.has(bare) {
 		return true
 	}
 	return r.accounts != nil && r.accounts(ctx, bare)

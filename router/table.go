@@ -64,6 +64,14 @@ func (t *table) get(j jid.JID) Session {
 	return t.sessions[j.Bare().String()][j.Resourcepart()]
 }
 
+// has reports whether a bare JID has a session, without copying them.
+func (t *table) has(bare jid.JID) bool {
+	key := bare.String()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return len(t.sessions[key]) > 0
+}
+
 // all returns the sessions of a bare JID.
 func (t *table) all(bare jid.JID) []Session {
 	t.mu.RLock()

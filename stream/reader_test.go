@@ -137,8 +137,11 @@ func TestParseStanzaRoundTrip(t *testing.T) {
 	}
 }
 
+// benchMessage is a typical chat message with a chat state.
+const benchMessage = "<message to='juliet@localhost' type='chat' id='abc123'><body>Wherefore art thou Romeo?</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>"
+
 func BenchmarkReadStanza(b *testing.B) {
-	msg := "<message to='juliet@localhost' type='chat' id='abc123'><body>Wherefore art thou Romeo?</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>"
+	msg := benchMessage
 	in := header + strings.Repeat(msg, b.N)
 	r := newTestReader(in, 1<<16)
 	if _, err := r.ReadHeader(); err != nil {

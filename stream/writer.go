@@ -17,26 +17,34 @@ var ErrQueueFull = errors.New("stream: send queue full")
 var ErrWriterClosed = errors.New("stream: writer closed")
 
 // Writer is the single writer of one connection. Senders append serialized
-// stanzas to a pending buffer and never block on the network; the writer
-// goroutine (Run) writes everything pending in one call.
+// stanzas to a pending buffer and never block on the network; one
+// goroutine writes everything pending in one call.
+//
+// The writing goroutine is either Run, which lives as long as the
+// connection, or, after Start, one that the first Send after an idle
+// period starts and that exits once nothing is pending. An idle Writer
+// started with Start holds no goroutine and no buffer.
 type Writer struct {
 	dst          io.Writer
 	ns           string
 	maxQueue     int
 	writeTimeout time.Duration
 	deadline     func(time.Time) error
+	framed       bool
+	tryWrite     func([]byte) (int, error)
 
-	framed bool
-
-	mu      sync.Mutex
-	pending []byte   // guarded by mu
-	bounds  []int    // end offset of each element in pending when framed; guarded by mu
-	queued  int      // stanzas in pending; guarded by mu
-	closed  bool     // guarded by mu
-	final   [][]byte // written after pending when closed; guarded by mu
-	wake    chan struct{}
-	done    chan struct{}
-	err     error // set by Run before done is closed
+	mu       sync.Mutex
+	pending  []byte   // guarded by mu
+	bounds   []int    // end offset of each element in pending when framed; guarded by mu
+	queued   int      // stanzas in pending; guarded by mu
+	closed   bool     // guarded by mu
+	final    [][]byte // written after pending when closed; guarded by mu
+	onDemand bool     // Start was called; guarded by mu
+	running  bool     // the on-demand goroutine runs; guarded by mu
+	finished bool     // final was taken for writing; guarded by mu
+	wake     chan struct{}
+	done     chan struct{}
+	err      error // set before done is closed
 }
 
 // WriterConfig configures a Writer.
@@ -54,9 +62,16 @@ type WriterConfig struct {
 	// Framed writes each element with its own Write call, for transports
 	// such as WebSocket where every message is one element (RFC 7395).
 	Framed bool
+	// TryWrite, when set, writes what the connection takes without
+	// blocking and returns how much that was; it fails only when the
+	// connection is broken. A Writer started with Start then writes from
+	// the sender's goroutine while nothing else is pending, and starts
+	// its goroutine only for what the connection did not take at once.
+	TryWrite func(b []byte) (int, error)
 }
 
-// NewWriter returns a writer to dst. Run must be called to start writing.
+// NewWriter returns a writer to dst. Run or Start must be called to
+// start writing.
 func NewWriter(dst io.Writer, cfg WriterConfig) *Writer {
 	return &Writer{
 		dst:          dst,
@@ -65,6 +80,7 @@ func NewWriter(dst io.Writer, cfg WriterConfig) *Writer {
 		writeTimeout: cfg.WriteTimeout,
 		deadline:     cfg.SetDeadline,
 		framed:       cfg.Framed,
+		tryWrite:     cfg.TryWrite,
 		wake:         make(chan struct{}, 1),
 		done:         make(chan struct{}),
 	}
@@ -77,12 +93,8 @@ func (w *Writer) SendStanza(s *stanza.Stanza) error {
 		w.mu.Unlock()
 		return err
 	}
-	w.pending = s.AppendXML(w.pending, w.ns)
-	w.mark()
-	w.queued++
-	w.mu.Unlock()
-	w.signal()
-	return nil
+	w.pending = s.AppendXML(w.buffer(), w.ns)
+	return w.queuedLocked()
 }
 
 // SendRaw queues already serialized bytes, such as a stream management
@@ -93,18 +105,76 @@ func (w *Writer) SendRaw(b []byte) error {
 		w.mu.Unlock()
 		return err
 	}
-	w.pending = append(w.pending, b...)
-	w.mark()
+	w.pending = append(w.buffer(), b...)
+	return w.queuedLocked()
+}
+
+// buffer returns pending, taking a pooled buffer when there is none;
+// w.mu is held.
+func (w *Writer) buffer() []byte {
+	if w.pending == nil {
+		return blocks.Get().(*[blockSize]byte)[:0]
+	}
+	return w.pending
+}
+
+// queuedLocked records the element just appended to pending, unlocks
+// w.mu and makes sure a goroutine writes it.
+func (w *Writer) queuedLocked() error {
+	if w.framed {
+		w.bounds = append(w.bounds, len(w.pending))
+	}
 	w.queued++
+	start := w.onDemand && !w.running
+	w.running = w.running || start
+	if start && w.tryWrite != nil && !w.framed {
+		w.writeInline()
+		return nil
+	}
 	w.mu.Unlock()
-	w.signal()
+	w.kick(start)
 	return nil
 }
 
-// mark records the end of the element just appended; w.mu is held.
-func (w *Writer) mark() {
-	if w.framed {
-		w.bounds = append(w.bounds, len(w.pending))
+// writeInline writes pending from the sender's goroutine with tryWrite,
+// and starts the writing goroutine for what the connection did not take
+// or other senders queued meanwhile. w.mu is held and running is set; it
+// returns with w.mu unlocked.
+func (w *Writer) writeInline() {
+	buf := w.pending
+	w.pending = nil
+	w.queued = 0
+	w.mu.Unlock()
+	n, err := w.tryWrite(buf)
+	if err != nil {
+		w.fail(err)
+		return
+	}
+	w.mu.Lock()
+	if n < len(buf) {
+		w.pending = append(buf[n:len(buf):len(buf)], w.pending...)
+		w.queued++
+	} else if cap(buf) == blockSize {
+		blocks.Put((*[blockSize]byte)(buf[:blockSize]))
+	}
+	more := len(w.pending) > 0 || w.closed
+	w.running = more
+	w.mu.Unlock()
+	if more {
+		go w.drain()
+	}
+}
+
+// kick starts the on-demand goroutine when start is set, and otherwise
+// wakes Run.
+func (w *Writer) kick(start bool) {
+	if start {
+		go w.drain()
+		return
+	}
+	select {
+	case w.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -118,72 +188,101 @@ func (w *Writer) checkLocked() error {
 	return nil
 }
 
-func (w *Writer) signal() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
 // Close writes what is pending followed by final (for example a stream
 // error and the closing tag, each its own element when framed), then stops
-// Run. Later sends fail.
+// the writing goroutine. Later sends fail.
 func (w *Writer) Close(final ...[]byte) {
 	w.mu.Lock()
-	if !w.closed {
-		w.closed = true
-		w.final = final
+	if w.closed {
+		w.mu.Unlock()
+		return
 	}
+	w.closed = true
+	w.final = final
+	start := w.onDemand && !w.running
+	w.running = w.running || start
 	w.mu.Unlock()
-	w.signal()
+	w.kick(start)
 }
 
-// Done is closed when Run has returned.
+// Done is closed when the writer has written what Close asked for, or
+// stopped after a write error.
 func (w *Writer) Done() <-chan struct{} { return w.done }
 
-// Err returns the error that stopped Run, after Done is closed.
+// Err returns the error that stopped the writer, after Done is closed.
 func (w *Writer) Err() error { return w.err }
 
 // Run writes queued data until Close or a write error. It returns the
-// write error, or nil after a clean Close.
+// write error, or nil after a clean Close. Use either Run or Start.
 func (w *Writer) Run() error {
-	defer close(w.done)
-	var spare []byte
-	var spareBounds []int
 	for range w.wake {
-		w.mu.Lock()
-		buf, bounds := w.pending, w.bounds
-		w.pending, w.bounds = spare[:0], spareBounds[:0]
-		w.queued = 0
-		closed := w.closed
-		if closed {
-			for _, f := range w.final {
-				buf = append(buf, f...)
-				if w.framed {
-					bounds = append(bounds, len(buf))
-				}
-			}
-		}
-		w.mu.Unlock()
-		if len(buf) > 0 {
-			if err := w.writeAll(buf, bounds); err != nil {
-				w.fail()
-				w.err = err
-				return err
-			}
-		}
-		if closed {
-			return nil
-		}
-		// Keep one small buffer for the next batch; large ones go back to
-		// the allocator so idle sessions hold little memory.
-		if cap(buf) <= 4096 {
-			spare, spareBounds = buf, bounds
-		} else {
-			spare, spareBounds = nil, nil
+		if more := w.flush(); !more {
+			break
 		}
 	}
-	return nil
+	return w.err
+}
+
+// Start makes the writer write from a goroutine that runs only while
+// something is pending. Use either Run or Start.
+func (w *Writer) Start() {
+	w.mu.Lock()
+	w.onDemand = true
+	start := !w.running && (len(w.pending) > 0 || w.closed)
+	w.running = w.running || start
+	w.mu.Unlock()
+	if start {
+		go w.drain()
+	}
+}
+
+// drain is the on-demand goroutine: it writes until nothing is pending.
+func (w *Writer) drain() {
+	for w.flush() {
+		w.mu.Lock()
+		idle := len(w.pending) == 0 && (!w.closed || w.finished)
+		if idle {
+			w.running = false
+		}
+		w.mu.Unlock()
+		if idle {
+			return
+		}
+	}
+}
+
+// flush writes what is pending, and the final elements once closed. It
+// reports whether the writer goes on; when it does not, done is closed.
+func (w *Writer) flush() bool {
+	w.mu.Lock()
+	buf, bounds := w.pending, w.bounds
+	w.pending, w.bounds = nil, nil
+	w.queued = 0
+	closed := w.closed && !w.finished
+	if closed {
+		w.finished = true
+		for _, f := range w.final {
+			buf = append(buf, f...)
+			if w.framed {
+				bounds = append(bounds, len(buf))
+			}
+		}
+	}
+	w.mu.Unlock()
+	if len(buf) > 0 {
+		if err := w.writeAll(buf, bounds); err != nil {
+			w.fail(err)
+			return false
+		}
+	}
+	if cap(buf) == blockSize {
+		blocks.Put((*[blockSize]byte)(buf[:blockSize]))
+	}
+	if closed {
+		close(w.done)
+		return false
+	}
+	return true
 }
 
 // writeAll writes buf in one call, or one call per element when framed.
@@ -209,10 +308,14 @@ func (w *Writer) write(b []byte) error {
 	return err
 }
 
-// fail marks the writer closed after a write error.
-func (w *Writer) fail() {
+// fail marks the writer closed after a write error and closes done.
+func (w *Writer) fail(err error) {
 	w.mu.Lock()
 	w.closed = true
+	w.finished = true
 	w.pending = nil
+	w.running = false
 	w.mu.Unlock()
+	w.err = err
+	close(w.done)
 }
