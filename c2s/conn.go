@@ -78,7 +78,7 @@ func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
 	}
 	c.act = newActivityConn(c, nc)
 	c.nc = c.act
-	c.log = withAttrs(s.log, slog.String("conn", c.id), slog.String("remote", nc.RemoteAddr().String()))
+	c.log = connLogger(s.log, c.id, nc.RemoteAddr().String())
 	c.lastRead.Store(time.Now().UnixNano())
 	return c
 }
@@ -113,7 +113,7 @@ func (c *conn) serve() {
 // run reads and handles top-level elements until the stream ends.
 func (c *conn) run() error {
 	if c.directTLS {
-		if err := c.handshake(); err != nil {
+		if err := offStack(c.handshake); err != nil {
 			return err
 		}
 	}
@@ -134,12 +134,16 @@ func (c *conn) run() error {
 			return err
 		}
 		if c.sess != nil {
-			if err := c.sess.handle(el); err != nil {
+			if err := c.handleStanza(el); err != nil {
 				return err
 			}
 			continue
 		}
-		restart, err := c.negotiate(el)
+		var restart bool
+		err = offStack(func() (err error) {
+			restart, err = c.negotiate(el)
+			return err
+		})
 		if err != nil {
 			return err
 		}
@@ -150,6 +154,29 @@ func (c *conn) run() error {
 			}
 		}
 	}
+}
+
+// handleStanza passes an element the client sent after bind to its
+// session. Messages, most of the traffic, are handled on the connection's
+// goroutine; other elements, which modules often answer from storage with
+// deep call stacks, are handled by offStack.
+func (c *conn) handleStanza(el *stanza.Stanza) error {
+	if el.Name == stanza.Message {
+		return c.sess.handle(el)
+	}
+	return offStack(func() error { return c.sess.handle(el) })
+}
+
+// offStack runs f on a new goroutine and waits for it. A goroutine's
+// stack shrinks only during garbage collection, by half at a time and
+// only while most of it is unused, so work that needs a deep stack (TLS
+// handshakes, SASL, storage) runs here. The connection's goroutine,
+// which waits for input for the life of an idle session, keeps a small
+// stack.
+func offStack(f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	return <-done
 }
 
 // readBufferSize is the size of a connection's own read buffer during

@@ -7,25 +7,25 @@ import (
 	"testing"
 )
 
-func TestAttrHandlerMatchesWith(t *testing.T) {
+func TestConnLoggerMatchesWith(t *testing.T) {
 	cases := []struct {
 		name string
 		log  func(base *slog.Logger)
 	}{
 		{"attributes then record", func(base *slog.Logger) {
-			withAttrs(base, slog.String("conn", "c1"), slog.String("remote", "r")).Info("hello", "k", 1)
+			connLogger(base, "c1", "r").Info("hello", "k", 1)
 		}},
 		{"nested With", func(base *slog.Logger) {
-			withAttrs(base, slog.String("conn", "c1")).With("resource", "res").Warn("bye", "n", 2)
+			connLogger(base, "c1", "r").With("resource", "res").Warn("bye", "n", 2)
 		}},
 		{"group", func(base *slog.Logger) {
-			withAttrs(base, slog.String("conn", "c1")).WithGroup("g").Info("grouped", "x", 3)
+			connLogger(base, "c1", "r").WithGroup("g").Info("grouped", "x", 3)
 		}},
 	}
 	want := []string{
 		"level=INFO msg=hello conn=c1 remote=r k=1",
-		"level=WARN msg=bye conn=c1 resource=res n=2",
-		"level=INFO msg=grouped conn=c1 g.x=3",
+		"level=WARN msg=bye conn=c1 remote=r resource=res n=2",
+		"level=INFO msg=grouped conn=c1 remote=r g.x=3",
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,10 +46,10 @@ func TestAttrHandlerMatchesWith(t *testing.T) {
 	}
 }
 
-func TestAttrHandlerLevel(t *testing.T) {
+func TestConnLoggerLevel(t *testing.T) {
 	var out bytes.Buffer
 	base := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	withAttrs(base, slog.String("conn", "c1")).Debug("hidden")
+	connLogger(base, "c1", "r").Debug("hidden")
 	if out.Len() != 0 {
 		t.Errorf("debug record written below the level: %q", out.String())
 	}

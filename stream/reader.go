@@ -49,6 +49,7 @@ type Reader struct {
 	closeNext   bool      // the stream header was an empty element: Next returns ErrClosed
 	streamScope []binding // namespace declarations of the stream header
 
+	block    *readBlock    // taken from readBlocks while parsing, nil when idle
 	tag      startTag      // the start tag just read
 	attrs    []attr        // attributes of tag
 	open     []openElement // elements open inside the top-level element
@@ -118,7 +119,9 @@ func (r *Reader) ReadHeader() (Header, error) {
 			}
 		case tokenStart:
 			r.header = true
-			return r.openStream()
+			h, err := r.openStream()
+			r.compact()
+			return h, err
 		case tokenEnd:
 			return Header{}, NotWellFormed.WithText("unexpected end element")
 		default:
@@ -192,7 +195,9 @@ func (r *Reader) Next() (*stanza.Stanza, error) {
 		}
 		depth--
 		if depth == 0 {
-			return r.build(top, topTag, at), nil
+			s := r.build(top, topTag, at)
+			r.compact() // an idle connection holds no read buffer
+			return s, nil
 		}
 	}
 }

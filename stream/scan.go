@@ -22,6 +22,28 @@ const minRead = 512
 
 var blocks = sync.Pool{New: func() any { return new([blockSize]byte) }}
 
+// readBlock is what a Reader takes from a pool while it parses: its
+// first read buffer and room for the attributes, open elements and
+// namespace declarations of the element being read. Elements with more
+// of those grow past it on the heap.
+type readBlock struct {
+	buf      [blockSize]byte
+	attrs    [16]attr
+	open     [16]openElement
+	declared [4]declaration
+}
+
+var readBlocks = sync.Pool{New: func() any { return new(readBlock) }}
+
+// acquire takes a block for reading.
+func (r *Reader) acquire() {
+	r.block = readBlocks.Get().(*readBlock)
+	r.buf = r.block.buf[:0]
+	r.attrs = r.block.attrs[:0]
+	r.open = r.block.open[:0]
+	r.declared = r.block.declared[:0]
+}
+
 // startElement starts counting the size limit at buf[i].
 func (r *Reader) startElement(i int) {
 	r.limit = i + r.limits.MaxSize
@@ -44,12 +66,14 @@ func (r *Reader) compact() {
 	}
 }
 
-// release drops all buffered input.
+// release drops all buffered input and returns the block to the pool.
 func (r *Reader) release() {
-	if cap(r.buf) == blockSize {
-		blocks.Put((*[blockSize]byte)(r.buf[:blockSize]))
+	if r.block != nil {
+		readBlocks.Put(r.block)
+		r.block = nil
 	}
 	r.buf, r.pos = nil, 0
+	r.attrs, r.open, r.declared = nil, nil, nil
 }
 
 // at returns buf[i], reading more input when i is past what was read.
@@ -92,7 +116,7 @@ func (r *Reader) fill() error {
 		}
 	}
 	if r.buf == nil {
-		r.buf = blocks.Get().(*[blockSize]byte)[:0]
+		r.acquire()
 	}
 	end := len(r.buf) + max(minRead, len(r.buf))
 	if end > r.limit+1 {
@@ -122,9 +146,6 @@ func (r *Reader) fill() error {
 func (r *Reader) grow(n int) {
 	next := make([]byte, len(r.buf), n)
 	copy(next, r.buf)
-	if cap(r.buf) == blockSize {
-		blocks.Put((*[blockSize]byte)(r.buf[:blockSize]))
-	}
 	r.buf = next
 }
 

@@ -34,17 +34,18 @@ type Writer struct {
 	tryWrite     func([]byte) (int, error)
 
 	mu       sync.Mutex
-	pending  []byte   // guarded by mu
-	bounds   []int    // end offset of each element in pending when framed; guarded by mu
-	queued   int      // stanzas in pending; guarded by mu
-	closed   bool     // guarded by mu
-	final    [][]byte // written after pending when closed; guarded by mu
-	onDemand bool     // Start was called; guarded by mu
-	running  bool     // the on-demand goroutine runs; guarded by mu
-	finished bool     // final was taken for writing; guarded by mu
-	wake     chan struct{}
-	done     chan struct{}
-	err      error // set before done is closed
+	pending  []byte        // guarded by mu
+	bounds   []int         // end offset of each element in pending when framed; guarded by mu
+	queued   int           // stanzas in pending; guarded by mu
+	closed   bool          // guarded by mu
+	final    [][]byte      // written after pending when closed; guarded by mu
+	onDemand bool          // Start was called; guarded by mu
+	running  bool          // the on-demand goroutine runs; guarded by mu
+	finished bool          // final was taken for writing; guarded by mu
+	stopped  bool          // the writer is done; guarded by mu
+	wake     chan struct{} // wakes Run; made by Run, nil with Start; guarded by mu
+	done     chan struct{} // made on first use; guarded by mu
+	err      error         // set before stopped
 }
 
 // WriterConfig configures a Writer.
@@ -81,8 +82,6 @@ func NewWriter(dst io.Writer, cfg WriterConfig) *Writer {
 		deadline:     cfg.SetDeadline,
 		framed:       cfg.Framed,
 		tryWrite:     cfg.TryWrite,
-		wake:         make(chan struct{}, 1),
-		done:         make(chan struct{}),
 	}
 }
 
@@ -131,8 +130,9 @@ func (w *Writer) queuedLocked() error {
 		w.writeInline()
 		return nil
 	}
+	wake := w.wake
 	w.mu.Unlock()
-	w.kick(start)
+	w.kick(start, wake)
 	return nil
 }
 
@@ -166,14 +166,14 @@ func (w *Writer) writeInline() {
 }
 
 // kick starts the on-demand goroutine when start is set, and otherwise
-// wakes Run.
-func (w *Writer) kick(start bool) {
+// wakes Run, if it runs.
+func (w *Writer) kick(start bool, wake chan struct{}) {
 	if start {
 		go w.drain()
 		return
 	}
 	select {
-	case w.wake <- struct{}{}:
+	case wake <- struct{}{}:
 	default:
 	}
 }
@@ -201,25 +201,56 @@ func (w *Writer) Close(final ...[]byte) {
 	w.final = final
 	start := w.onDemand && !w.running
 	w.running = w.running || start
+	wake := w.wake
 	w.mu.Unlock()
-	w.kick(start)
+	w.kick(start, wake)
 }
 
 // Done is closed when the writer has written what Close asked for, or
 // stopped after a write error.
-func (w *Writer) Done() <-chan struct{} { return w.done }
+func (w *Writer) Done() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done == nil {
+		w.done = make(chan struct{})
+		if w.stopped {
+			close(w.done)
+		}
+	}
+	return w.done
+}
+
+// stop records that the writer is done after err (nil after a clean
+// Close) and closes done.
+func (w *Writer) stop(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.err = err
+	w.stopped = true
+	if w.done != nil {
+		close(w.done)
+	}
+}
 
 // Err returns the error that stopped the writer, after Done is closed.
-func (w *Writer) Err() error { return w.err }
+func (w *Writer) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
 
 // Run writes queued data until Close or a write error. It returns the
 // write error, or nil after a clean Close. Use either Run or Start.
 func (w *Writer) Run() error {
-	for range w.wake {
-		if more := w.flush(); !more {
-			break
-		}
+	w.mu.Lock()
+	wake := make(chan struct{}, 1)
+	w.wake = wake
+	w.mu.Unlock()
+	for w.flush() {
+		<-wake
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	return w.err
 }
 
@@ -279,7 +310,7 @@ func (w *Writer) flush() bool {
 		blocks.Put((*[blockSize]byte)(buf[:blockSize]))
 	}
 	if closed {
-		close(w.done)
+		w.stop(nil)
 		return false
 	}
 	return true
@@ -316,6 +347,5 @@ func (w *Writer) fail(err error) {
 	w.pending = nil
 	w.running = false
 	w.mu.Unlock()
-	w.err = err
-	close(w.done)
+	w.stop(err)
 }
