@@ -272,7 +272,10 @@ func (c *conn) writeHeader(b []byte) error {
 func (c *conn) write(b []byte) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	// The deadline bounds this write only: left set, it would expire while
+	// the session idles and fail the session writer's writes.
 	c.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	defer c.nc.SetWriteDeadline(time.Time{})
 	_, err := c.nc.Write(b)
 	return err
 }

@@ -238,6 +238,10 @@ func tryWriter(c *conn) func([]byte) (int, error) {
 			}
 		})
 		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// A deadline left in the past by another write: the writer's
+			// goroutine writes with a fresh one.
+			return 0, nil
 		case err != nil:
 			return 0, err
 		case errors.Is(writeErr, syscall.EAGAIN):

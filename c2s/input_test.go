@@ -2,7 +2,10 @@ package c2s
 
 import (
 	"bytes"
+	"io"
+	"net"
 	"testing"
+	"time"
 )
 
 // record returns a TLS record with a fragment of n bytes.
@@ -45,5 +48,57 @@ func TestRecordReaderStopsAtRecordEnds(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// tcpPair returns the two ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	client, err = net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err = l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return server, client
+}
+
+func TestTryWriterWrites(t *testing.T) {
+	server, client := tcpPair(t)
+	c := &conn{raw: server}
+	c.act = newActivityConn(c, server)
+	try := tryWriter(c)
+	if try == nil {
+		t.Fatal("no TryWrite for a plain TCP connection")
+	}
+	n, err := try([]byte("<a/>"))
+	if err != nil || n != 4 {
+		t.Fatalf("TryWrite = %d, %v; want 4, nil", n, err)
+	}
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(client, buf); err != nil || string(buf) != "<a/>" {
+		t.Errorf("client read %q, %v", buf, err)
+	}
+}
+
+// TestTryWriterStaleDeadline checks that a write deadline left in the
+// past makes TryWrite hand the data to the writer's goroutine instead of
+// failing the connection.
+func TestTryWriterStaleDeadline(t *testing.T) {
+	server, _ := tcpPair(t)
+	c := &conn{raw: server}
+	c.act = newActivityConn(c, server)
+	server.SetWriteDeadline(time.Now().Add(-time.Second))
+	n, err := tryWriter(c)([]byte("<a/>"))
+	if err != nil || n != 0 {
+		t.Errorf("TryWrite after an expired deadline = %d, %v; want 0, nil", n, err)
 	}
 }

@@ -331,9 +331,13 @@ func (w *Writer) writeAll(buf []byte, bounds []int) error {
 	return nil
 }
 
+// write writes b within the write timeout. The deadline is cleared
+// afterwards: it bounds this write only, and a deadline left in the past
+// would make TryWrite fail on a healthy connection.
 func (w *Writer) write(b []byte) error {
 	if w.deadline != nil && w.writeTimeout > 0 {
 		w.deadline(time.Now().Add(w.writeTimeout))
+		defer w.deadline(time.Time{})
 	}
 	_, err := w.dst.Write(b)
 	return err

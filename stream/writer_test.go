@@ -255,3 +255,36 @@ func TestWriterTryWriteError(t *testing.T) {
 		t.Errorf("send after a failed write: %v", err)
 	}
 }
+
+// TestWriterClearsDeadline checks that a write timeout bounds each write
+// only: a deadline left set would expire while the connection idles and
+// fail the next write, TryWrite included.
+func TestWriterClearsDeadline(t *testing.T) {
+	dst := &recorder{}
+	var mu sync.Mutex
+	var deadlines []time.Time
+	setDeadline := func(d time.Time) error {
+		mu.Lock()
+		defer mu.Unlock()
+		deadlines = append(deadlines, d)
+		return nil
+	}
+	w := NewWriter(dst, WriterConfig{WriteTimeout: time.Minute, SetDeadline: setDeadline})
+	w.Start()
+	if err := w.SendRaw([]byte("<a/>")); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	waitDone(t, w)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(deadlines) != 2 {
+		t.Fatalf("SetDeadline called with %v, want a deadline and then zero", deadlines)
+	}
+	if deadlines[0].IsZero() {
+		t.Errorf("first deadline is zero, want now plus the timeout")
+	}
+	if !deadlines[1].IsZero() {
+		t.Errorf("deadline left at %v after the write, want zero", deadlines[1])
+	}
+}
