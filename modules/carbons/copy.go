@@ -53,7 +53,7 @@ func (m *module) copyReceived(_ context.Context, ev *router.Event) router.Result
 	user := s.To.Bare()
 	// A message between resources of one account is copied on the way
 	// out, as <sent/>, and only then.
-	if !s.From.Bare().Equal(user) && eligible(s, received) {
+	if !s.From.Bare().Equal(user) && m.anyEnabled(user) && eligible(s, received) {
 		m.distribute(user, s, "received", m.originalTargets(s))
 	}
 	stripPrivate(s)
@@ -65,10 +65,13 @@ func (m *module) copyReceived(_ context.Context, ev *router.Event) router.Result
 // carbons enabled does not matter (XEP-0280, "Sending Messages").
 func (m *module) copySent(_ context.Context, ev *router.Event) router.Result {
 	s := ev.Stanza
-	if ev.Session == nil || !eligible(s, sent) {
+	if ev.Session == nil {
 		return router.Continue
 	}
 	user := s.From.Bare()
+	if !m.anyEnabled(user) || !eligible(s, sent) {
+		return router.Continue
+	}
 	skip := []router.Session{ev.Session}
 	if stanza.IsZero(s.To) || s.To.Bare().Equal(user) {
 		// A message to the account itself: the sessions that get the
@@ -81,6 +84,17 @@ func (m *module) copySent(_ context.Context, ev *router.Event) router.Result {
 	}
 	m.distribute(user, s, "sent", skip)
 	return router.Continue
+}
+
+// anyEnabled reports whether a session of user has carbons enabled. It is
+// checked before the message is parsed, because most accounts have none.
+func (m *module) anyEnabled(user jid.JID) bool {
+	for _, sess := range m.host.Sessions(user) {
+		if enabled(sess) {
+			return true
+		}
+	}
+	return false
 }
 
 // distribute delivers s, wrapped in a carbons element named wrapper, to
