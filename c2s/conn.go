@@ -58,11 +58,14 @@ type conn struct {
 	headerSent bool          // guarded by writeMu
 	act        *activityConn // raw as the connection reads it
 	tlsIn      *tlsReader    // the source of br after bind under TLS
-	authTimer  *time.Timer   // ends the stream if authentication takes too long; nil after bind
-	closed     atomic.Bool
-	finalSent  atomic.Bool  // the closing elements were queued on the session writer
-	lastRead   atomic.Int64 // unix nanoseconds of the last read
-	saslFails  int
+	// bound is sess once bind or resumption has set it, for other
+	// goroutines: sess is set on the goroutine that runs negotiation.
+	bound     atomic.Pointer[session]
+	authTimer *time.Timer // ends the stream if authentication takes too long; nil after bind
+	closed    atomic.Bool
+	finalSent atomic.Bool  // the closing elements were queued on the session writer
+	lastRead  atomic.Int64 // unix nanoseconds of the last read
+	saslFails int
 }
 
 func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
@@ -94,7 +97,7 @@ func (c *conn) limits() stream.Limits {
 func (c *conn) serve() {
 	c.log.Debug("connection accepted")
 	c.authTimer = time.AfterFunc(timeoutOr(c.srv.cfg.C2S.AuthTimeout, time.Minute), func() {
-		if c.sess == nil {
+		if c.bound.Load() == nil {
 			c.shutdown(stream.ConnectionTimeout.WithText("authentication timed out"))
 		}
 	})
@@ -144,6 +147,9 @@ func (c *conn) run() error {
 			restart, err = c.negotiate(el)
 			return err
 		})
+		if c.sess != nil {
+			c.bound.Store(c.sess)
+		}
 		if err != nil {
 			return err
 		}
@@ -288,7 +294,7 @@ func (c *conn) shutdown(err *stream.Error) {
 	if c.closed.Load() {
 		return
 	}
-	if s := c.sess; s != nil {
+	if s := c.bound.Load(); s != nil {
 		if err == stream.ConnectionTimeout {
 			// A dead connection: a resumable session waits for its client.
 			s.dropConnection(c, err)

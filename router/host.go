@@ -117,6 +117,8 @@ type Host interface {
 	// SendIQ sends an iq request from the server and waits for the
 	// response or ctx's end.
 	SendIQ(ctx context.Context, iq *stanza.Stanza) (*stanza.Stanza, error)
+	// Sessions returns the sessions of a bare JID in a shared slice that
+	// must not be modified.
 	Sessions(bare jid.JID) []Session
 	Session(full jid.JID) Session
 	EachSession(f func(Session))

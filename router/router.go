@@ -181,7 +181,8 @@ func (r *Router) AccountExists(ctx context.Context, bare jid.JID) bool {
 	return r.accounts != nil && r.accounts(ctx, bare)
 }
 
-// Sessions returns the sessions of a bare JID.
+// Sessions returns the sessions of a bare JID. The slice is shared and
+// must not be modified.
 func (r *Router) Sessions(bare jid.JID) []Session { return r.sessions.all(bare) }
 
 // Session returns the session bound to a full JID, or nil.

@@ -10,12 +10,29 @@ import (
 // resource.
 type table struct {
 	mu       sync.RWMutex
-	sessions map[string]map[string]Session // bare JID → resource → session; guarded by mu
-	count    int                           // guarded by mu
+	sessions map[string]*account // bare JID → its sessions; guarded by mu
+	count    int                 // guarded by mu
+}
+
+// account holds the sessions of one bare JID. list is rebuilt on every
+// change and never modified afterwards, so all can hand it out without
+// copying: routing a message looks the sessions up several times.
+type account struct {
+	byResource map[string]Session
+	list       []Session
 }
 
 func newTable() *table {
-	return &table{sessions: make(map[string]map[string]Session)}
+	return &table{sessions: make(map[string]*account)}
+}
+
+// relist rebuilds a.list from a.byResource.
+func (a *account) relist() {
+	list := make([]Session, 0, len(a.byResource))
+	for _, s := range a.byResource {
+		list = append(list, s)
+	}
+	a.list = list
 }
 
 // bind adds s, returning the session it replaces under the same full JID,
@@ -25,13 +42,14 @@ func (t *table) bind(s Session) Session {
 	bare := j.Bare().String()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	byRes := t.sessions[bare]
-	if byRes == nil {
-		byRes = make(map[string]Session, 1)
-		t.sessions[bare] = byRes
+	a := t.sessions[bare]
+	if a == nil {
+		a = &account{byResource: make(map[string]Session, 1)}
+		t.sessions[bare] = a
 	}
-	old := byRes[j.Resourcepart()]
-	byRes[j.Resourcepart()] = s
+	old := a.byResource[j.Resourcepart()]
+	a.byResource[j.Resourcepart()] = s
+	a.relist()
 	if old == nil {
 		t.count++
 	}
@@ -45,13 +63,15 @@ func (t *table) unbind(s Session) bool {
 	bare := j.Bare().String()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	byRes := t.sessions[bare]
-	if byRes == nil || byRes[j.Resourcepart()] != s {
+	a := t.sessions[bare]
+	if a == nil || a.byResource[j.Resourcepart()] != s {
 		return false
 	}
-	delete(byRes, j.Resourcepart())
-	if len(byRes) == 0 {
+	delete(a.byResource, j.Resourcepart())
+	if len(a.byResource) == 0 {
 		delete(t.sessions, bare)
+	} else {
+		a.relist()
 	}
 	t.count--
 	return true
@@ -59,42 +79,38 @@ func (t *table) unbind(s Session) bool {
 
 // get returns the session bound to a full JID.
 func (t *table) get(j jid.JID) Session {
+	bare, resource := j.Bare().String(), j.Resourcepart()
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return t.sessions[j.Bare().String()][j.Resourcepart()]
+	if a := t.sessions[bare]; a != nil {
+		return a.byResource[resource]
+	}
+	return nil
 }
 
-// has reports whether a bare JID has a session, without copying them.
+// has reports whether a bare JID has a session.
 func (t *table) has(bare jid.JID) bool {
+	return len(t.all(bare)) > 0
+}
+
+// all returns the sessions of a bare JID. The slice is shared: callers
+// must not modify it.
+func (t *table) all(bare jid.JID) []Session {
 	key := bare.String()
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return len(t.sessions[key]) > 0
-}
-
-// all returns the sessions of a bare JID.
-func (t *table) all(bare jid.JID) []Session {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	byRes := t.sessions[bare.String()]
-	if len(byRes) == 0 {
-		return nil
+	if a := t.sessions[key]; a != nil {
+		return a.list
 	}
-	out := make([]Session, 0, len(byRes))
-	for _, s := range byRes {
-		out = append(out, s)
-	}
-	return out
+	return nil
 }
 
 // each calls f for every session; f must not call back into the table.
 func (t *table) each(f func(Session)) {
 	t.mu.RLock()
 	list := make([]Session, 0, t.count)
-	for _, byRes := range t.sessions {
-		for _, s := range byRes {
-			list = append(list, s)
-		}
+	for _, a := range t.sessions {
+		list = append(list, a.list...)
 	}
 	t.mu.RUnlock()
 	for _, s := range list {
