@@ -264,6 +264,7 @@ func (c *conn) resume(el *stanza.Stanza) error {
 	for _, st := range s.sm.unacked {
 		s.w.SendStanza(st)
 	}
+	resent := len(s.sm.unacked)
 	s.mu.Unlock()
 
 	if old != nil {
@@ -274,6 +275,6 @@ func (c *conn) resume(el *stanza.Stanza) error {
 		}
 		old.raw.Close()
 	}
-	c.log.Debug("session resumed", "unacked", len(s.sm.unacked))
+	c.log.Debug("session resumed", "unacked", resent)
 	return nil
 }
