@@ -287,7 +287,7 @@ func (s *session) end(se *stream.Error) {
 
 // reroute passes a stanza the client never received back to the router:
 // messages go to the account's other resources or offline storage, iq
-// requests are answered with an error, presence is dropped.
+// requests get an error reply, presence is dropped.
 func (s *session) reroute(st *stanza.Stanza) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -14,7 +14,7 @@ import (
 	"tern/storage"
 )
 
-// Env is what a module's constructor receives.
+// Env is the argument of a module's constructor: the host, the storage and the configuration.
 type Env struct {
 	Host   router.Host
 	Store  storage.Store
