@@ -47,8 +47,11 @@ func (c *conn) startKeepalive() func() {
 	}
 }
 
+// ping sends an XEP-0199 ping to the bound session, or whitespace before
+// bind. It runs on the keepalive timer's goroutine, so it reads c.bound
+// because only the goroutine that runs negotiation may read c.sess.
 func (c *conn) ping() {
-	s := c.sess
+	s := c.bound.Load()
 	if s == nil {
 		if !c.ws {
 			c.write([]byte(" "))
