@@ -140,6 +140,9 @@ func (m *module) resolveLocal(s router.Session) {
 	if !in.resolved(ref, fs) || !router.Available(s) {
 		return
 	}
+	// NOTE: from here on the session receives notifications, so an item
+	// published before sendLastItems reads its node reaches the session
+	// twice, first as a notification and then as the last item.
 	for _, account := range m.publishersFor(ctx, full.Bare()) {
 		m.sendLastItems(ctx, account, full, fs)
 	}

@@ -121,7 +121,13 @@ func (m *module) contactItem(ctx context.Context, account, contact jid.JID) stor
 	return it
 }
 
+// sendLastItem sends the node's newest item to one full JID. It reads and
+// routes the item under the node's lock, as publish and retract notify,
+// so the item cannot arrive after the notification of a later change,
+// such as the retraction of that same item.
 func (m *module) sendLastItem(ctx context.Context, account, to jid.JID, node string) {
+	unlock := m.nodes.lock(account, node)
+	defer unlock()
 	items, err := m.store.GetItems(ctx, owner(account), node, 1)
 	if err != nil || len(items) == 0 {
 		return
