@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"mellium.im/xmpp/jid"
 
+	"tern/c2s/sasl"
 	"tern/router"
 	"tern/storage"
 )
@@ -54,6 +56,9 @@ type Options struct {
 	// Iterations is the PBKDF2 iteration count of new SCRAM keys
 	// (auth.scram_iterations).
 	Iterations int
+	// Hashes are the hash families of new SCRAM keys
+	// (auth.scram_hashes). Nil means every family sasl.Hashes lists.
+	Hashes []string
 	// Sessions is the live session table, or nil when no server runs:
 	// then DeleteUser closes no session, and Sessions returns
 	// ErrNotRunning. When it also has the method Lookup(name string) any,
@@ -71,6 +76,7 @@ type Service struct {
 	domains    []string
 	served     map[string]bool
 	iterations int
+	hashes     []string
 	sessions   SessionTable
 	log        *slog.Logger
 }
@@ -81,11 +87,16 @@ func New(accounts storage.Accounts, opts Options) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	hashes := slices.Clone(opts.Hashes)
+	if hashes == nil {
+		hashes = sasl.Hashes()
+	}
 	s := &Service{
 		accounts:   accounts,
 		domains:    append([]string(nil), opts.Domains...),
 		served:     make(map[string]bool, len(opts.Domains)),
 		iterations: opts.Iterations,
+		hashes:     hashes,
 		sessions:   opts.Sessions,
 		log:        log,
 	}

@@ -252,6 +252,57 @@ func TestSetPassword(t *testing.T) {
 	}
 }
 
+func TestKeysOfConfiguredHashes(t *testing.T) {
+	keyHashes := func(t *testing.T, st *sqlite.Store, local string) []string {
+		t.Helper()
+		a, err := st.GetAccount(context.Background(), storage.Owner{Domain: "example.com", Local: local})
+		if err != nil {
+			t.Fatalf("GetAccount %s: %v", local, err)
+		}
+		var hashes []string
+		for _, k := range a.Keys {
+			hashes = append(hashes, k.Hash)
+		}
+		return hashes
+	}
+	tests := []struct {
+		name   string
+		hashes []string
+		want   []string
+	}{
+		{"nil means all", nil, []string{"SHA-1", "SHA-256", "SHA-512"}},
+		{"SHA-256", []string{"SHA-256"}, []string{"SHA-256"}},
+		{"SHA-512 and SHA-1", []string{"SHA-512", "SHA-1"}, []string{"SHA-1", "SHA-512"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := openStore(t)
+			svc := New(st, Options{Domains: []string{"example.com"}, Iterations: testIterations, Hashes: tt.hashes})
+			ctx := context.Background()
+			users := []NewUser{{JID: "alice@example.com", Password: "pw-a"}, {JID: "bob@example.com", Password: "pw-b"}}
+			if err := svc.AddUsers(ctx, users); err != nil {
+				t.Fatalf("AddUsers: %v", err)
+			}
+			if got := keyHashes(t, st, "bob"); !slices.Equal(got, tt.want) {
+				t.Errorf("after AddUsers: key hashes %q, want %q", got, tt.want)
+			}
+			// An account stored with one key only gets the configured ones
+			// at its password change.
+			o := storage.Owner{Domain: "example.com", Local: "alice"}
+			a, _ := st.GetAccount(ctx, o)
+			if err := st.SetKeys(ctx, o, a.Keys[:1]); err != nil {
+				t.Fatalf("SetKeys: %v", err)
+			}
+			if err := svc.SetPassword(ctx, "alice@example.com", "new"); err != nil {
+				t.Fatalf("SetPassword: %v", err)
+			}
+			if got := keyHashes(t, st, "alice"); !slices.Equal(got, tt.want) {
+				t.Errorf("after SetPassword: key hashes %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestListUsersDomain(t *testing.T) {
 	st := openStore(t)
 	svc := newService(t, st, nil)

@@ -14,9 +14,9 @@ import (
 )
 
 // deriveAccounts builds the account records for jids[i] with password
-// users[i].Password, deriving the SCRAM keys on GOMAXPROCS goroutines. It
-// stops at the first error or when ctx ends.
-func deriveAccounts(ctx context.Context, jids []jid.JID, users []NewUser, iterations int) ([]storage.Account, error) {
+// users[i].Password, deriving the SCRAM keys of the given hash families on
+// GOMAXPROCS goroutines. It stops at the first error or when ctx ends.
+func deriveAccounts(ctx context.Context, jids []jid.JID, users []NewUser, iterations int, hashes []string) ([]storage.Account, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -37,7 +37,7 @@ func deriveAccounts(ctx context.Context, jids []jid.JID, users []NewUser, iterat
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				keys, err := sasl.NewKeys(users[i].Password, iterations)
+				keys, err := sasl.NewKeys(users[i].Password, iterations, hashes)
 				if err != nil {
 					fail(fmt.Errorf("%w for %s: %w", ErrInvalidPassword, jids[i], err))
 					continue

@@ -47,7 +47,7 @@ func (s *Service) AddUsers(ctx context.Context, users []NewUser) error {
 		return fmt.Errorf("admin: add users: %w", err)
 	}
 	start := time.Now()
-	accounts, err := deriveAccounts(ctx, jids, users, s.iterations)
+	accounts, err := deriveAccounts(ctx, jids, users, s.iterations, s.hashes)
 	if err != nil {
 		return fmt.Errorf("admin: add users: %w", err)
 	}
@@ -178,7 +178,7 @@ func (s *Service) SetPassword(ctx context.Context, account, password string) err
 	if err := checkPassword(j.String(), password); err != nil {
 		return fmt.Errorf("admin: set password: %w", err)
 	}
-	keys, err := sasl.NewKeys(password, s.iterations)
+	keys, err := sasl.NewKeys(password, s.iterations, s.hashes)
 	if err != nil {
 		return fmt.Errorf("admin: set password: %w for %s: %w", ErrInvalidPassword, j, err)
 	}

@@ -119,6 +119,7 @@ func (c *conn) saslConfig() sasl.Config {
 		ServerCertificate: c.cert,
 		Domain:            c.domain,
 		FakeIterations:    c.srv.cfg.Auth.SCRAMIterations,
+		Hashes:            c.srv.cfg.Auth.SCRAMHashes,
 	}
 }
 

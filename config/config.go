@@ -134,6 +134,10 @@ type Auth struct {
 	// SCRAMIterations is the PBKDF2 iteration count for new SCRAM
 	// credentials.
 	SCRAMIterations int `toml:"scram_iterations"`
+	// SCRAMHashes are the hash families ("SHA-1", "SHA-256", "SHA-512")
+	// whose SCRAM keys are stored for new credentials and whose SCRAM-SHA-*
+	// mechanisms are offered.
+	SCRAMHashes []string `toml:"scram_hashes"`
 	// AllowPlain offers SASL PLAIN, which is never offered outside TLS.
 	AllowPlain bool `toml:"allow_plain"`
 	// MaxFailuresPerIP is how many failed logins one IP address may make per
@@ -260,6 +264,7 @@ func Default() *Config {
 		},
 		Auth: Auth{
 			SCRAMIterations:       4096,
+			SCRAMHashes:           SCRAMHashNames(),
 			AllowPlain:            true,
 			MaxFailuresPerIP:      5,
 			MaxFailuresPerAccount: 10,

@@ -40,6 +40,7 @@ func TestDefaultValues(t *testing.T) {
 		{"c2s.resume_timeout", c.C2S.ResumeTimeout, time.Hour},
 		{"c2s.max_unacked", c.C2S.MaxUnacked, 500},
 		{"auth.scram_iterations", c.Auth.SCRAMIterations, 4096},
+		{"auth.scram_hashes", c.Auth.SCRAMHashes, []string{"SHA-1", "SHA-256", "SHA-512"}},
 		{"auth.allow_plain", c.Auth.AllowPlain, true},
 		{"auth.max_failures_per_ip", c.Auth.MaxFailuresPerIP, 5},
 		{"auth.max_failures_per_account", c.Auth.MaxFailuresPerAccount, 10},

@@ -73,6 +73,10 @@ func TestLoadBadValues(t *testing.T) {
 		{"validation line", "\n\n[server]\nlog_level = \"verbose\"", "server.log_level",
 			`"verbose" is not one of "debug", "info", "warn", "error"`, 4},
 		{"element line", "[server]\ndomains = [\"a.example\", \"x y\"]", "server.domains[1]", `"x y" is not a valid domain`, 2},
+		{"scram_hashes value", "[auth]\nscram_iterations = 4096\nscram_hashes = [\"SHA-256\", \"MD5\"]", "auth.scram_hashes[1]",
+			`"MD5" is not one of "SHA-1", "SHA-256", "SHA-512"`, 3},
+		{"scram_hashes empty", "[auth]\n\nscram_hashes = []", "auth.scram_hashes", "at least one hash family is required", 3},
+		{"scram_hashes scalar", "[auth]\nscram_hashes = \"SHA-256\"", "auth.scram_hashes", `"SHA-256" is not a list (write ["SHA-256"])`, 2},
 		{"table element no line", "[[component.service]]\ndomain = \"c.example\"", "component.service[0].secret",
 			"required", 0},
 	}
@@ -250,6 +254,9 @@ key_file = "a.key"
 domain = "muc.example.com"
 secret = "s3cret"
 
+[auth]
+scram_hashes = ["SHA-512", "SHA-256"]
+
 [modules]
 disabled = ["vcard"]
 `
@@ -272,6 +279,7 @@ disabled = ["vcard"]
 		{"certificate", cfg.TLS.Certificates[0], Certificate{"example.com", "a.pem", "a.key"}},
 		{"component", cfg.Component.Services[0], ComponentService{"muc.example.com", "s3cret"}},
 		{"disabled module", cfg.Modules.Enabled("vcard"), false},
+		{"scram_hashes", strings.Join(cfg.Auth.SCRAMHashes, " "), "SHA-512 SHA-256"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

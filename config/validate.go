@@ -72,11 +72,16 @@ func (v *validator) oneOf(key, value string, allowed ...string) {
 			return
 		}
 	}
-	quoted := make([]string, len(allowed))
-	for i, a := range allowed {
+	v.add(key, "%q is not one of %s", value, quoteAll(allowed))
+}
+
+// quoteAll returns the values quoted and joined with commas.
+func quoteAll(values []string) string {
+	quoted := make([]string, len(values))
+	for i, a := range values {
 		quoted[i] = strconv.Quote(a)
 	}
-	v.add(key, "%q is not one of %s", value, strings.Join(quoted, ", "))
+	return strings.Join(quoted, ", ")
 }
 
 func (v *validator) atLeast(key string, value, min int) {

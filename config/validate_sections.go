@@ -33,9 +33,32 @@ func (v *validator) c2s(c *C2S) {
 
 func (v *validator) auth(a *Auth) {
 	v.atLeast("auth.scram_iterations", a.SCRAMIterations, 1)
+	v.scramHashes(a.SCRAMHashes)
 	v.atLeast("auth.max_failures_per_ip", a.MaxFailuresPerIP, 0)
 	v.atLeast("auth.max_failures_per_account", a.MaxFailuresPerAccount, 0)
 	v.positive("auth.failure_window", a.FailureWindow)
+}
+
+// SCRAMHashNames returns the values auth.scram_hashes accepts, which is
+// also its default. They are the hash names that package c2s/sasl uses.
+func SCRAMHashNames() []string { return []string{"SHA-1", "SHA-256", "SHA-512"} }
+
+func (v *validator) scramHashes(hashes []string) {
+	const key = "auth.scram_hashes"
+	if len(hashes) == 0 {
+		v.add(key, "at least one hash family is required (choose from %s)", quoteAll(SCRAMHashNames()))
+		return
+	}
+	seen := map[string]bool{}
+	for i, h := range hashes {
+		elementKey := fmt.Sprintf("%s[%d]", key, i)
+		if seen[h] {
+			v.add(elementKey, "%q is listed twice", h)
+			continue
+		}
+		seen[h] = true
+		v.oneOf(elementKey, h, SCRAMHashNames()...)
+	}
 }
 
 func (v *validator) registration(r *Registration) {

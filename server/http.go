@@ -42,6 +42,7 @@ func (s *Server) Admin() *admin.Service {
 	return admin.New(s.store, admin.Options{
 		Domains:    s.cfg.Server.Domains,
 		Iterations: s.cfg.Auth.SCRAMIterations,
+		Hashes:     s.cfg.Auth.SCRAMHashes,
 		Sessions:   s.router,
 		Log:        s.log.With("component", "admin"),
 	})

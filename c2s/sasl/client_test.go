@@ -225,7 +225,7 @@ const testPassword = "pencil"
 
 // testKeys returns verifiers for testPassword, derived once.
 var testKeys = sync.OnceValue(func() []storage.ScramKey {
-	keys, err := NewKeys(testPassword, DefaultIterations)
+	keys, err := NewKeys(testPassword, DefaultIterations, Hashes())
 	if err != nil {
 		panic(err)
 	}

@@ -10,13 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
+	"strings"
 
 	"golang.org/x/text/secure/precis"
 
 	"tern/storage"
 )
 
-// Hash names used in storage.ScramKey.Hash.
+// Hash names used in storage.ScramKey.Hash, in [NewKeys] and in
+// [Config.Hashes].
 const (
 	HashSHA1   = "SHA-1"
 	HashSHA256 = "SHA-256"
@@ -39,6 +42,20 @@ var (
 	sha512Hash = hashFunc{name: HashSHA512, new: sha512.New}
 )
 
+// hashFuncs are the supported hash families, in the order NewKeys stores
+// their keys.
+var hashFuncs = []hashFunc{sha1Hash, sha256Hash, sha512Hash}
+
+// Hashes returns the names of every supported hash family: SHA-1, SHA-256
+// and SHA-512.
+func Hashes() []string {
+	names := make([]string, len(hashFuncs))
+	for i, h := range hashFuncs {
+		names[i] = h.name
+	}
+	return names
+}
+
 // fakeSaltSecret keys the HMAC that derives fake salts for unknown users.
 // It is random per process, so the salts are stable while the server runs
 // but cannot be predicted from outside.
@@ -49,20 +66,27 @@ var fakeSaltSecret = func() []byte {
 }()
 
 // NewKeys prepares password with the PRECIS OpaqueString profile (RFC 8265,
-// the successor of SASLprep) and derives a SCRAM verifier for SHA-1, SHA-256
-// and SHA-512, each with its own random 16-byte salt and the given PBKDF2
-// iteration count. It rejects iterations < 1 and passwords that the profile
-// does not allow, such as the empty string.
-func NewKeys(password string, iterations int) ([]storage.ScramKey, error) {
+// the successor of SASLprep) and derives one SCRAM verifier for each hash
+// family named in hashes, each with its own random 16-byte salt and the
+// given PBKDF2 iteration count. The keys come in the order SHA-1, SHA-256,
+// SHA-512 whatever the order of hashes, and a name listed twice gives one
+// key. It rejects an empty hashes, a name other than [HashSHA1],
+// [HashSHA256] and [HashSHA512], iterations < 1 and passwords that the
+// profile does not allow, such as the empty string.
+func NewKeys(password string, iterations int, hashes []string) ([]storage.ScramKey, error) {
 	if iterations < 1 {
 		return nil, fmt.Errorf("sasl: invalid iteration count %d: must be at least 1", iterations)
+	}
+	selected, err := selectHashes(hashes)
+	if err != nil {
+		return nil, err
 	}
 	prepared, err := precis.OpaqueString.String(password)
 	if err != nil {
 		return nil, fmt.Errorf("sasl: password rejected by OpaqueString preparation: %w", err)
 	}
-	keys := make([]storage.ScramKey, 0, 3)
-	for _, h := range []hashFunc{sha1Hash, sha256Hash, sha512Hash} {
+	keys := make([]storage.ScramKey, 0, len(selected))
+	for _, h := range selected {
 		salt := make([]byte, saltLength)
 		rand.Read(salt)
 		k, err := deriveKey(h, prepared, salt, iterations)
@@ -72,6 +96,26 @@ func NewKeys(password string, iterations int) ([]storage.ScramKey, error) {
 		keys = append(keys, k)
 	}
 	return keys, nil
+}
+
+// selectHashes returns the hash functions named in names, in the order of
+// hashFuncs.
+func selectHashes(names []string) ([]hashFunc, error) {
+	if len(names) == 0 {
+		return nil, errors.New("sasl: no hash family given for the SCRAM keys")
+	}
+	for _, name := range names {
+		if !slices.ContainsFunc(hashFuncs, func(h hashFunc) bool { return h.name == name }) {
+			return nil, fmt.Errorf("sasl: unknown hash family %q (supported: %s)", name, strings.Join(Hashes(), ", "))
+		}
+	}
+	var selected []hashFunc
+	for _, h := range hashFuncs {
+		if slices.Contains(names, h.name) {
+			selected = append(selected, h)
+		}
+	}
+	return selected, nil
 }
 
 // deriveKey computes the SCRAM verifier of an already prepared password

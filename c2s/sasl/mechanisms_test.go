@@ -26,6 +26,11 @@ func TestMechanisms(t *testing.T) {
 		{"TLS, certificate only", Config{TLS: &tls.ConnectionState{HandshakeComplete: true, Version: tls.VersionTLS13}, ServerCertificate: conn.cert}, slices.Concat(plus, scram)},
 		{"TLS, no binding", Config{TLS: &tls.ConnectionState{HandshakeComplete: true, Version: tls.VersionTLS13}}, scram},
 		{"TLS, handshake incomplete", Config{TLS: &tls.ConnectionState{}, ServerCertificate: conn.cert}, scram},
+		{"TLS, PLAIN, SHA-256 only", Config{TLS: &conn.server, AllowPlain: true, Hashes: []string{HashSHA256}},
+			[]string{ScramSHA256Plus, ScramSHA256, Plain}},
+		{"no TLS, SHA-512 and SHA-1", Config{Hashes: []string{HashSHA512, HashSHA1}}, []string{ScramSHA512, ScramSHA1}},
+		{"TLS, all hashes listed", Config{TLS: &conn.server, Hashes: []string{HashSHA1, HashSHA256, HashSHA512}}, slices.Concat(plus, scram)},
+		{"unknown hash only", Config{AllowPlain: true, Hashes: []string{"MD5"}}, []string{Plain}},
 	}
 	for _, tt := range tests {
 		if got := Mechanisms(tt.cfg); !slices.Equal(got, tt.want) {
@@ -125,6 +130,11 @@ func TestStartRejects(t *testing.T) {
 		{Plain, withTLS, InvalidMechanism},
 		{Plain, Config{AllowPlain: true}, ""},
 		{ScramSHA1, Config{}, ""},
+		{ScramSHA1, Config{Hashes: []string{HashSHA256}}, InvalidMechanism},
+		{ScramSHA1Plus, Config{TLS: &conn.server, Hashes: []string{HashSHA256}}, InvalidMechanism},
+		{ScramSHA512, Config{Hashes: []string{HashSHA256}}, InvalidMechanism},
+		{ScramSHA256, Config{Hashes: []string{HashSHA256}}, ""},
+		{ScramSHA256Plus, Config{TLS: &conn.server, Hashes: []string{HashSHA256}}, ""},
 	}
 	for _, tt := range tests {
 		ex, err := Start(context.Background(), tt.mech, tt.cfg)
@@ -142,7 +152,7 @@ func TestStartRejects(t *testing.T) {
 }
 
 func TestNewKeys(t *testing.T) {
-	keys, err := NewKeys(testPassword, 4096)
+	keys, err := NewKeys(testPassword, 4096, Hashes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,23 +177,74 @@ func TestNewKeys(t *testing.T) {
 	if bytes.Equal(keys[0].Salt, keys[1].Salt) {
 		t.Error("two hashes share a salt")
 	}
-	other, _ := NewKeys(testPassword, 4096)
+	other, _ := NewKeys(testPassword, 4096, Hashes())
 	if bytes.Equal(other[0].Salt, keys[0].Salt) {
 		t.Error("two calls produced the same salt")
 	}
 
 	for _, iterations := range []int{0, -1} {
-		if _, err := NewKeys(testPassword, iterations); err == nil {
+		if _, err := NewKeys(testPassword, iterations, Hashes()); err == nil {
 			t.Errorf("NewKeys with %d iterations succeeded", iterations)
 		}
 	}
-	if _, err := NewKeys("", 4096); err == nil {
+	if _, err := NewKeys("", 4096, Hashes()); err == nil {
 		t.Error("NewKeys accepted an empty password")
 	}
-	if _, err := NewKeys("a\x00b", 4096); err == nil {
+	if _, err := NewKeys("a\x00b", 4096, Hashes()); err == nil {
 		t.Error("NewKeys accepted a password with a control character")
 	}
-	if keys, err := NewKeys(testPassword, 1); err != nil || keys[0].Iterations != 1 {
+	if keys, err := NewKeys(testPassword, 1, Hashes()); err != nil || keys[0].Iterations != 1 {
 		t.Errorf("NewKeys with 1 iteration: %v", err)
+	}
+}
+
+func TestNewKeysChosenHashes(t *testing.T) {
+	tests := []struct {
+		name   string
+		hashes []string
+		want   []string
+	}{
+		{"SHA-256 only", []string{HashSHA256}, []string{HashSHA256}},
+		{"SHA-1 only", []string{HashSHA1}, []string{HashSHA1}},
+		{"reordered", []string{HashSHA512, HashSHA1}, []string{HashSHA1, HashSHA512}},
+		{"listed twice", []string{HashSHA256, HashSHA256}, []string{HashSHA256}},
+		{"all", Hashes(), []string{HashSHA1, HashSHA256, HashSHA512}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			keys, err := NewKeys(testPassword, 16, tt.hashes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, k := range keys {
+				got = append(got, k.Hash)
+				h, _ := selectHashes([]string{k.Hash})
+				again, _ := deriveKey(h[0], testPassword, k.Salt, k.Iterations)
+				if !bytes.Equal(again.StoredKey, k.StoredKey) || !bytes.Equal(again.ServerKey, k.ServerKey) {
+					t.Errorf("%s: keys do not match a fresh derivation", k.Hash)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("key hashes %q, want %q", got, tt.want)
+			}
+		})
+	}
+
+	for _, hashes := range [][]string{nil, {}, {"MD5"}, {HashSHA256, "sha-512"}} {
+		keys, err := NewKeys(testPassword, 16, hashes)
+		if err == nil {
+			t.Errorf("NewKeys with hashes %q succeeded with %d keys", hashes, len(keys))
+		}
+	}
+}
+
+func TestHashes(t *testing.T) {
+	if got := Hashes(); !slices.Equal(got, []string{HashSHA1, HashSHA256, HashSHA512}) {
+		t.Errorf("Hashes() = %q", got)
+	}
+	Hashes()[0] = "changed"
+	if Hashes()[0] != HashSHA1 {
+		t.Error("Hashes returns a shared slice")
 	}
 }

@@ -8,8 +8,8 @@ import (
 )
 
 // stepPlain handles the PLAIN message "authzid NUL authcid NUL password"
-// (RFC 4616) and checks the password against the stored SCRAM verifier,
-// preferring SHA-256, then SHA-1, then SHA-512.
+// (RFC 4616) and checks the password against one stored SCRAM verifier,
+// chosen as plainHashes orders them.
 func (e *Exchange) stepPlain(in []byte) ([]byte, bool, error) {
 	if len(in) == 0 {
 		if e.state != stateInitial {
@@ -59,7 +59,7 @@ func parsePlain(in []byte) (authzid, authcid, password string, err error) {
 // verifier, so the response time does not reveal whether the account
 // exists.
 func (e *Exchange) verifyPassword(username, password string) error {
-	key, h, known, err := e.lookupKey(username, sha256Hash, sha1Hash, sha512Hash)
+	key, h, known, err := e.lookupKey(username, plainHashes(e.cfg)...)
 	if err != nil {
 		return err
 	}
@@ -75,4 +75,21 @@ func (e *Exchange) verifyPassword(username, password string) error {
 		return fail(NotAuthorized, "")
 	}
 	return nil
+}
+
+// plainHashes returns the hash families whose verifier PLAIN checks, in
+// order of preference: SHA-256, SHA-1, SHA-512, with the families in
+// cfg.Hashes before the others. The fake verifier of an unknown user is of
+// the first family, so it costs the same PBKDF2 work as the verifier of an
+// account created under the current configuration.
+func plainHashes(cfg Config) []hashFunc {
+	var offered, others []hashFunc
+	for _, h := range []hashFunc{sha256Hash, sha1Hash, sha512Hash} {
+		if cfg.offersHash(h) {
+			offered = append(offered, h)
+		} else {
+			others = append(others, h)
+		}
+	}
+	return append(offered, others...)
 }

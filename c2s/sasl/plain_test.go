@@ -71,7 +71,7 @@ func TestPlainPasswordPreparation(t *testing.T) {
 	// NewKeys receives a decomposed "é" and a no-break space, and the client
 	// sends the composed form and an ASCII space. OpaqueString maps both to
 	// the same string.
-	keys, err := NewKeys("caf\u0065\u0301\u00a0bar", 16)
+	keys, err := NewKeys("caf\u0065\u0301\u00a0bar", 16, Hashes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestPlainKeyPreference(t *testing.T) {
 	only := func(hash string) []storage.ScramKey {
 		return slices.DeleteFunc(slices.Clone(testKeys()), func(k storage.ScramKey) bool { return k.Hash != hash })
 	}
-	wrongSHA256, _ := NewKeys("other", 16)
+	wrongSHA256, _ := NewKeys("other", 16, Hashes())
 	tests := []struct {
 		name      string
 		keys      []storage.ScramKey
@@ -104,6 +104,42 @@ func TestPlainKeyPreference(t *testing.T) {
 			wantCondition(t, err, tt.condition)
 		})
 	}
+}
+
+func TestPlainHashOrder(t *testing.T) {
+	names := func(hs []hashFunc) []string {
+		var out []string
+		for _, h := range hs {
+			out = append(out, h.name)
+		}
+		return out
+	}
+	tests := []struct {
+		hashes []string
+		want   []string
+	}{
+		{nil, []string{HashSHA256, HashSHA1, HashSHA512}},
+		{[]string{HashSHA512}, []string{HashSHA512, HashSHA256, HashSHA1}},
+		{[]string{HashSHA512, HashSHA1}, []string{HashSHA1, HashSHA512, HashSHA256}},
+		{[]string{HashSHA256}, []string{HashSHA256, HashSHA1, HashSHA512}},
+	}
+	for _, tt := range tests {
+		if got := names(plainHashes(Config{Hashes: tt.hashes})); !slices.Equal(got, tt.want) {
+			t.Errorf("plainHashes with Hashes %q = %q, want %q", tt.hashes, got, tt.want)
+		}
+	}
+
+	// With only SHA-512 configured, its key is checked before a stale
+	// SHA-256 key of another password.
+	wrongSHA256, _ := NewKeys("other", 16, []string{HashSHA256})
+	sha512Only := slices.DeleteFunc(slices.Clone(testKeys()), func(k storage.ScramKey) bool { return k.Hash != HashSHA512 })
+	keys := append(wrongSHA256, sha512Only...)
+	cfg := Config{
+		Lookup: func(context.Context, string) ([]storage.ScramKey, error) { return keys, nil },
+		Hashes: []string{HashSHA512},
+	}
+	_, err := runPlain(t, cfg, "\x00alice\x00pencil")
+	wantCondition(t, err, "")
 }
 
 func TestPlainLookupError(t *testing.T) {

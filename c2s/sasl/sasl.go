@@ -81,6 +81,18 @@ type Config struct {
 	// they cannot be distinguished from real accounts. Set it to the count
 	// passed to NewKeys. Zero means DefaultIterations.
 	FakeIterations int
+
+	// Hashes are the hash families ([HashSHA1], [HashSHA256], [HashSHA512])
+	// whose SCRAM mechanisms are offered. Set it to the list passed to
+	// NewKeys. Empty offers all three. An account without a key for an
+	// offered family fails that mechanism as a wrong password does. PLAIN
+	// accepts a key of any family and tries these families first.
+	Hashes []string
+}
+
+// offersHash reports whether the SCRAM mechanisms of h are offered.
+func (cfg Config) offersHash(h hashFunc) bool {
+	return len(cfg.Hashes) == 0 || slices.Contains(cfg.Hashes, h.name)
 }
 
 // mechanism describes one supported SASL mechanism.
@@ -102,14 +114,18 @@ var mechanismTable = []mechanism{
 }
 
 // Mechanisms returns the mechanisms to advertise for cfg, strongest first.
-// The -PLUS variants are included only when cfg.TLS is set and at least one
-// channel binding type is available, and PLAIN only when cfg.AllowPlain is
-// set.
+// SCRAM mechanisms are included only for the families in cfg.Hashes (all
+// when it is empty), the -PLUS variants only when cfg.TLS is set and at
+// least one channel binding type is available, and PLAIN only when
+// cfg.AllowPlain is set.
 func Mechanisms(cfg Config) []string {
 	bindable := len(ChannelBindingTypes(cfg)) > 0
 	var names []string
 	for _, m := range mechanismTable {
 		if m.plus && !bindable || m.plain && !cfg.AllowPlain {
+			continue
+		}
+		if m.hash != nil && !cfg.offersHash(*m.hash) {
 			continue
 		}
 		names = append(names, m.name)

@@ -193,6 +193,43 @@ func TestSCRAMMissingHash(t *testing.T) {
 	wantCondition(t, err, "")
 }
 
+// TestSCRAMKeyOfAddedHash covers an account created before its server
+// added SHA-256 to Config.Hashes: SCRAM-SHA-256 must fail for it exactly as
+// for a wrong password or an unknown user, while PLAIN and SCRAM-SHA-1
+// still work.
+func TestSCRAMKeyOfAddedHash(t *testing.T) {
+	sha1Only := slices.DeleteFunc(slices.Clone(testKeys()), func(k storage.ScramKey) bool { return k.Hash != HashSHA1 })
+	lookup := func(_ context.Context, username string) ([]storage.ScramKey, error) {
+		if username != "alice" {
+			return nil, storage.ErrNotFound
+		}
+		return sha1Only, nil
+	}
+	cfg := Config{Lookup: lookup, AllowPlain: true, Hashes: []string{HashSHA1, HashSHA256}}
+
+	_, missing := runSCRAM(t, cfg, ScramSHA256, newClient(ScramSHA256, "alice", testPassword))
+	wantCondition(t, missing, NotAuthorized)
+	_, wrong := runSCRAM(t, testConfig(nil, nil), ScramSHA256, newClient(ScramSHA256, "alice", "wrong"))
+	if missing.Error() != wrong.Error() {
+		t.Errorf("missing key error %q differs from wrong password error %q", missing, wrong)
+	}
+
+	// The salt and iteration count shown are those of an unknown user of
+	// the same name.
+	unknown := cfg
+	unknown.Lookup = func(context.Context, string) ([]storage.ScramKey, error) { return nil, storage.ErrNotFound }
+	got := saltAndIterations(serverFirstFor(t, cfg, ScramSHA256, "alice"))
+	want := saltAndIterations(serverFirstFor(t, unknown, ScramSHA256, "alice"))
+	if got != want {
+		t.Errorf("server-first for a missing key %q, for an unknown user %q", got, want)
+	}
+
+	_, err := runSCRAM(t, cfg, ScramSHA1, newClient(ScramSHA1, "alice", testPassword))
+	wantCondition(t, err, "")
+	_, err = runPlain(t, cfg, "\x00alice\x00"+testPassword)
+	wantCondition(t, err, "")
+}
+
 func TestSCRAMLookupErrors(t *testing.T) {
 	dbErr := errors.New("database is down")
 	tests := []struct {

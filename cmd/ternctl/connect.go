@@ -71,6 +71,7 @@ func (c *cli) openStorage(ctx context.Context, cfg *config.Config, socket string
 	svc := admin.New(st, admin.Options{
 		Domains:    cfg.Server.Domains,
 		Iterations: cfg.Auth.SCRAMIterations,
+		Hashes:     cfg.Auth.SCRAMHashes,
 	})
 	return svc, func() { st.Close() }, nil
 }

@@ -110,7 +110,7 @@ func (s *Server) AddUser(local, password string) {
 // AddUserAt creates an account on a given domain.
 func (s *Server) AddUserAt(domain, local, password string) {
 	s.t.Helper()
-	keys, err := sasl.NewKeys(password, s.cfg.Auth.SCRAMIterations)
+	keys, err := sasl.NewKeys(password, s.cfg.Auth.SCRAMIterations, s.cfg.Auth.SCRAMHashes)
 	if err != nil {
 		s.t.Fatalf("derive keys: %v", err)
 	}

@@ -30,7 +30,7 @@ func (s *service) changePassword(ctx context.Context, iq *stanza.Stanza, q *stan
 	if err := s.checkPassword(password); err != nil {
 		return nil, err
 	}
-	keys, err := sasl.NewKeys(password, s.iterations)
+	keys, err := sasl.NewKeys(password, s.iterations, s.hashes)
 	if err != nil {
 		return nil, stanza.NotAcceptable.WithText("the password contains characters that are not allowed")
 	}

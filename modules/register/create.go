@@ -54,7 +54,7 @@ func (s *service) create(ctx context.Context, info router.ConnInfo, q *stanza.El
 
 // store derives the SCRAM keys for password and creates the account.
 func (s *service) store(ctx context.Context, account jid.JID, password string) error {
-	keys, err := sasl.NewKeys(password, s.iterations)
+	keys, err := sasl.NewKeys(password, s.iterations, s.hashes)
 	if err != nil {
 		return stanza.NotAcceptable.WithText("the password contains characters that are not allowed")
 	}

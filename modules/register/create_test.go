@@ -142,3 +142,40 @@ func TestRegistrationRateLimit(t *testing.T) {
 		t.Errorf("taken name over the limit: condition = %q, want resource-constraint", got)
 	}
 }
+
+func TestKeysOfConfiguredHashes(t *testing.T) {
+	s := xmpptest.Start(t, enable(0), func(c *config.Config) { c.Auth.SCRAMHashes = []string{"SHA-256"} })
+	keys := func() []storage.ScramKey {
+		t.Helper()
+		a, err := s.Store().GetAccount(context.Background(), storage.Owner{Domain: s.Domain(), Local: "romeo"})
+		if err != nil {
+			t.Fatalf("get account romeo: %v", err)
+		}
+		return a.Keys
+	}
+
+	c := preAuth(t, s)
+	if resp := preAuthRequest(t, c, registerIQ("r1", "romeo", "secret-romeo")); outcome(resp) != "result" {
+		t.Fatalf("registration: %s", resp)
+	}
+	registered := keys()
+	if len(registered) != 1 || registered[0].Hash != "SHA-256" {
+		t.Fatalf("registered account has keys %+v, want one SHA-256 key", registered)
+	}
+
+	l := s.Login("romeo", "secret-romeo", "orchard")
+	resp := l.Request(`<iq type='set' id='p1'><query xmlns='jabber:iq:register'><username>romeo</username><password>new-password</password></query></iq>`, "p1")
+	if resp.Type != "result" {
+		t.Fatalf("password change: %s", resp)
+	}
+	changed := keys()
+	if len(changed) != 1 || changed[0].Hash != "SHA-256" {
+		t.Fatalf("after password change the account has keys %+v, want one SHA-256 key", changed)
+	}
+	if string(changed[0].Salt) == string(registered[0].Salt) {
+		t.Error("password change kept the old salt")
+	}
+	if err := authenticate(t, s, "romeo", "new-password"); err != nil {
+		t.Errorf("log in with the new password: %v", err)
+	}
+}

@@ -36,6 +36,7 @@ type service struct {
 	log         *slog.Logger
 	reg         config.Registration
 	iterations  int
+	hashes      []string
 	tlsRequired bool
 	limit       *limiter
 }
@@ -48,6 +49,7 @@ func start(env *modules.Env) error {
 		log:         env.Host.Logger("register"),
 		reg:         cfg.Registration,
 		iterations:  cfg.Auth.SCRAMIterations,
+		hashes:      cfg.Auth.SCRAMHashes,
 		tlsRequired: cfg.TLS.Required,
 		limit:       newLimiter(cfg.Registration.RatePerIP, cfg.Registration.RateWindow, time.Now),
 	}
