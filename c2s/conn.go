@@ -173,18 +173,6 @@ func (c *conn) handleStanza(el *stanza.Stanza) error {
 	return offStack(func() error { return c.sess.handle(el) })
 }
 
-// offStack runs f on a new goroutine and waits for it. A goroutine's
-// stack shrinks only during garbage collection, by half at a time and
-// only while most of it is unused, so work that needs a deep stack (TLS
-// handshakes, SASL, storage) runs here. The connection's goroutine,
-// which waits for input for the life of an idle session, keeps a small
-// stack.
-func offStack(f func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	return <-done
-}
-
 // readBufferSize is the size of a connection's own read buffer during
 // negotiation; enterSession makes it smaller after bind.
 const readBufferSize = 512
