@@ -91,8 +91,19 @@ func growQueue(tx *stmtTx, o storage.Owner, limit int) error {
 
 // PopOffline implements storage.Offline.
 func (s *Store) PopOffline(ctx context.Context, o storage.Owner) ([]storage.OfflineMessage, error) {
+	// Most logins find no messages. Reading the queue length on the reader
+	// pool spares them a write transaction, which waits for the single
+	// writer. A message stored after this read waits for the next login,
+	// as it would if it were stored just after the write transaction.
+	queued, err := s.queuedOffline(ctx, o)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pop offline messages of %s: %w", o, err)
+	}
+	if !queued {
+		return nil, nil
+	}
 	var msgs []storage.OfflineMessage
-	err := s.writeTx(ctx, func(tx *stmtTx) error {
+	err = s.writeTx(ctx, func(tx *stmtTx) error {
 		if _, err := tx.exec(emptyQueueSQL, o.Domain, o.Local); err != nil {
 			return err
 		}
@@ -104,6 +115,16 @@ func (s *Store) PopOffline(ctx context.Context, o storage.Owner) ([]storage.Offl
 		return nil, fmt.Errorf("sqlite: pop offline messages of %s: %w", o, err)
 	}
 	return msgs, nil
+}
+
+// queuedOffline reports whether the owner's queue length is above zero.
+func (s *Store) queuedOffline(ctx context.Context, o storage.Owner) (bool, error) {
+	var length int64
+	err := s.queryRow(ctx, countOfflineSQL, o.Domain, o.Local).Scan(&length)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return length > 0, err
 }
 
 // popMessages deletes the owner's messages and returns them in push order.

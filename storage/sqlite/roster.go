@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"tern/storage"
@@ -57,61 +56,62 @@ var (
 	deleteRosterItemSQL = writeSQL(`DELETE FROM roster_items
 		WHERE domain = ? AND local = ? AND contact = ?`)
 
-	getRosterSQL = readSQL(`SELECT ` + rosterColumns + ` FROM roster_items
-		WHERE domain = ? AND local = ? ORDER BY contact`)
-	getRosterVersionSQL = readSQL(`SELECT version FROM roster_versions
-		WHERE domain = ? AND local = ?`)
+	// getRosterSQL returns the version row (is_item false, with the
+	// columns of an empty item) and then the items, ordered by contact.
+	getRosterSQL = readSQL(`SELECT FALSE AS is_item, version,
+			'', '', '[]', '', FALSE, FALSE, FALSE, FALSE, NULL
+		FROM roster_versions WHERE domain = ?1 AND local = ?2
+		UNION ALL
+		SELECT TRUE, 0, ` + rosterColumns + ` FROM roster_items
+		WHERE domain = ?1 AND local = ?2
+		ORDER BY 1, 3`)
 	getRosterItemSQL = readSQL(`SELECT ` + rosterColumns + ` FROM roster_items
 		WHERE domain = ? AND local = ? AND contact = ?`)
 )
 
-// GetRoster implements storage.Roster. It reads the items and the version
-// in one transaction, so they match.
+// GetRoster implements storage.Roster. One statement reads the version
+// and the items, so they come from one snapshot without a transaction.
 func (s *Store) GetRoster(ctx context.Context, o storage.Owner) ([]storage.RosterItem, int64, error) {
-	var items []storage.RosterItem
-	var version int64
-	err := s.readTx(ctx, func(tx *stmtTx) error {
-		var err error
-		if items, err = rosterItems(tx, o); err != nil {
-			return err
-		}
-		version, err = rosterVersion(tx, o)
-		return err
-	})
+	items, version, err := s.getRoster(ctx, o)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: get roster of %s: %w", o, err)
 	}
 	return items, version, nil
 }
 
-func rosterItems(tx *stmtTx, o storage.Owner) ([]storage.RosterItem, error) {
-	rows, err := tx.query(getRosterSQL, o.Domain, o.Local)
+func (s *Store) getRoster(ctx context.Context, o storage.Owner) ([]storage.RosterItem, int64, error) {
+	rows, err := s.query(ctx, getRosterSQL, o.Domain, o.Local)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	var items []storage.RosterItem
+	var version int64
 	for rows.Next() {
-		item, err := scanItem(rows)
+		var isItem bool
+		var rowVersion int64
+		item, err := scanItem(prefixedRow{rows, []any{&isItem, &rowVersion}})
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		items = append(items, item)
+		if isItem {
+			items = append(items, item)
+		} else {
+			version = rowVersion
+		}
 	}
-	return items, rows.Err()
+	return items, version, rows.Err()
 }
 
-// rosterVersion returns the owner's roster version, 0 if it has none.
-func rosterVersion(tx *stmtTx, o storage.Owner) (int64, error) {
-	row, err := tx.queryRow(getRosterVersionSQL, o.Domain, o.Local)
-	if err != nil {
-		return 0, err
-	}
-	var v int64
-	if err := row.Scan(&v); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, err
-	}
-	return v, nil
+// prefixedRow scans the columns of a row into prefix and then into the
+// destinations its caller passes.
+type prefixedRow struct {
+	rows   *sql.Rows
+	prefix []any
+}
+
+func (r prefixedRow) Scan(dest ...any) error {
+	return r.rows.Scan(append(r.prefix, dest...)...)
 }
 
 // GetRosterItem implements storage.Roster.
