@@ -62,6 +62,7 @@ type Service struct {
 	store  store
 	admins map[string]bool // bare JIDs of server.admins
 	log    *slog.Logger
+	motd   motdCache
 }
 
 func start(env *modules.Env) error {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
@@ -29,8 +31,55 @@ type motdSentKey struct{}
 
 func domainOwner(domain string) storage.Owner { return storage.Owner{Domain: domain} }
 
+// motdCacheTTL is how long a node keeps a message of the day it read
+// from storage. Every login reads it; a change made through another node
+// of a cluster reaches this node's logins within this time.
+const motdCacheTTL = 5 * time.Second
+
+// motdCache holds the messages of the day this node read or stored last.
+type motdCache struct {
+	mu      sync.Mutex
+	entries map[string]motdEntry // by domain
+}
+
+type motdEntry struct {
+	text   string
+	loaded time.Time
+}
+
+func (c *motdCache) get(domain string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[domain]
+	if !ok || time.Since(e.loaded) > motdCacheTTL {
+		return "", false
+	}
+	return e.text, true
+}
+
+func (c *motdCache) put(domain, text string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = make(map[string]motdEntry)
+	}
+	c.entries[domain] = motdEntry{text: text, loaded: time.Now()}
+}
+
 // MOTD returns the message of the day of domain, or "" when none is set.
 func (s *Service) MOTD(ctx context.Context, domain string) (string, error) {
+	if text, ok := s.motd.get(domain); ok {
+		return text, nil
+	}
+	text, err := s.loadMOTD(ctx, domain)
+	if err != nil {
+		return "", err
+	}
+	s.motd.put(domain, text)
+	return text, nil
+}
+
+func (s *Service) loadMOTD(ctx context.Context, domain string) (string, error) {
 	data, err := s.store.GetValue(ctx, domainOwner(domain), MOTDKey)
 	if errors.Is(err, storage.ErrNotFound) {
 		return "", nil
@@ -51,6 +100,7 @@ func (s *Service) SetMOTD(ctx context.Context, domain, text string) error {
 	if err := s.store.PutValue(ctx, domainOwner(domain), MOTDKey, []byte(el.String())); err != nil {
 		return fmt.Errorf("announce: store message of the day of %s: %w", domain, err)
 	}
+	s.motd.put(domain, text)
 	return nil
 }
 
@@ -59,6 +109,7 @@ func (s *Service) DeleteMOTD(ctx context.Context, domain string) error {
 	if err := s.store.DeleteValue(ctx, domainOwner(domain), MOTDKey); err != nil {
 		return fmt.Errorf("announce: delete message of the day of %s: %w", domain, err)
 	}
+	s.motd.put(domain, "")
 	return nil
 }
 
