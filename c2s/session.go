@@ -26,7 +26,7 @@ type session struct {
 
 	presence        atomic.Pointer[stanza.Stanza]
 	rosterRequested atomic.Bool
-	values          sync.Map
+	values          sessionValues
 
 	endOnce sync.Once
 
@@ -71,8 +71,8 @@ func (s *session) JID() jid.JID                 { return s.jid }
 func (s *session) Presence() *stanza.Stanza     { return s.presence.Load() }
 func (s *session) SetPresence(p *stanza.Stanza) { s.presence.Store(p) }
 func (s *session) RosterRequested() bool        { return s.rosterRequested.Load() }
-func (s *session) Value(key any) any            { v, _ := s.values.Load(key); return v }
-func (s *session) SetValue(key, value any)      { s.values.Store(key, value) }
+func (s *session) Value(key any) any            { return s.values.load(key) }
+func (s *session) SetValue(key, value any)      { s.values.store(key, value) }
 func (s *session) Close(err *stream.Error)      { s.closeWith(err) }
 func (s *session) String() string               { return s.jid.String() }
 
