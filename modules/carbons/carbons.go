@@ -34,6 +34,8 @@ package carbons
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 
 	"tern/modules"
 	"tern/router"
@@ -60,6 +62,12 @@ type enabledKey struct{}
 type module struct {
 	host router.Host
 	log  *slog.Logger
+
+	// enabled counts the sessions of this node that have carbons enabled.
+	// While it is zero, the message hooks return before they look up the
+	// sessions of the account. mu orders the changes of the count.
+	enabled atomic.Int64
+	mu      sync.Mutex
 }
 
 func start(env *modules.Env) error {
@@ -75,8 +83,28 @@ func newModule(host router.Host) *module {
 	host.Hook(router.Inbound, stanza.Message, router.OrderCarbons, m.copyReceived)
 	host.Hook(router.Outbound, stanza.Message, router.OrderFirst, m.rejectForged)
 	host.Hook(router.Outbound, stanza.Message, router.OrderCarbons, m.copySent)
+	host.OnSession(router.SessionClosed, m.sessionClosed)
 	host.AddFeature(router.ScopeServer, NS)
 	return m
+}
+
+// setEnabled records whether sess has carbons enabled.
+func (m *module) setEnabled(sess router.Session, on bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if enabled(sess) == on {
+		return
+	}
+	sess.SetValue(enabledKey{}, on)
+	if on {
+		m.enabled.Add(1)
+	} else {
+		m.enabled.Add(-1)
+	}
+}
+
+func (m *module) sessionClosed(_ context.Context, sess router.Session) {
+	m.setEnabled(sess, false)
 }
 
 // handleIQ enables or disables carbons for the session that sends the
@@ -95,9 +123,9 @@ func (m *module) handleIQ(_ context.Context, iq *stanza.Stanza, payload *stanza.
 	}
 	switch payload.Name.Local {
 	case "enable":
-		sess.SetValue(enabledKey{}, true)
+		m.setEnabled(sess, true)
 	case "disable":
-		sess.SetValue(enabledKey{}, false)
+		m.setEnabled(sess, false)
 	default:
 		return nil, stanza.BadRequest.WithText("expected <enable/> or <disable/>")
 	}

@@ -89,6 +89,9 @@ func (m *module) copySent(_ context.Context, ev *router.Event) router.Result {
 // anyEnabled reports whether a session of user has carbons enabled. It is
 // checked before the message is parsed, because most accounts have none.
 func (m *module) anyEnabled(user jid.JID) bool {
+	if m.enabled.Load() == 0 {
+		return false
+	}
 	for _, sess := range m.host.Sessions(user) {
 		if enabled(sess) {
 			return true
