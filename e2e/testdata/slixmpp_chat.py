@@ -32,6 +32,7 @@ class Client(slixmpp.ClientXMPP):
         self.add_event_handler("session_start", lambda _: self.events.put_nowait("session_start"))
         self.add_event_handler("failed_all_auth", lambda _: self.events.put_nowait("failed_all_auth"))
         self.add_event_handler("presence_subscribed", lambda p: self.events.put_nowait("subscribed:" + p["from"].bare))
+        self.add_event_handler("presence_unavailable", lambda p: self.events.put_nowait("unavailable:" + p["from"].bare))
         self.add_event_handler("auth_success", self.on_auth)
         self.register_plugin("xep_0199")
         self.register_plugin("xep_0203")
@@ -101,6 +102,14 @@ async def exchange():
 
     romeo.disconnect()
     await romeo.disconnected
+    # romeo's unavailable presence shows that the server has ended his
+    # session, so the next message goes to offline storage. The end of his
+    # TCP connection does not show that, because slixmpp aborts it when
+    # the server's closing tag takes more than 2 seconds (the default wait
+    # of disconnect in slixmpp 1.8). A message routed before the server
+    # reads romeo's closing tag is then written to the dead connection and
+    # lost.
+    await juliet.wait_event("unavailable:romeo@localhost")
     juliet.send_message(mto="romeo@localhost", mbody="while you were away", mtype="chat")
     # A round trip makes sure the server has processed the message.
     await juliet["xep_0199"].ping(jid="localhost", timeout=TIMEOUT)
