@@ -29,7 +29,8 @@
 #   TLS_RUN     1 (default) adds the STARTTLS login run
 #
 # ternd offers SASL PLAIN only inside TLS, so the plain-TCP runs log in
-# with SCRAM-SHA-1 and the STARTTLS run with PLAIN.
+# with SCRAM-SHA-1 and the STARTTLS run with PLAIN. Like the reference
+# servers, ternd stores only SCRAM-SHA-1 keys (auth.scram_hashes).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -74,6 +75,7 @@ direct_tls_listen = []
 [auth]
 max_failures_per_ip = 0
 max_failures_per_account = 0
+$(grep -q '^# *scram_hashes\|^scram_hashes' "$ROOT/config.toml.example" && echo 'scram_hashes = ["SHA-1"]')
 
 $(section archive 'enabled = false')
 [s2s]
