@@ -25,9 +25,11 @@ test: deps
 
 # Runs each fuzz target for FUZZTIME.
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzReader -fuzztime=$(FUZZTIME) ./stream/
-	$(GO) test -run='^$$' -fuzz=FuzzJID -fuzztime=$(FUZZTIME) ./c2s/
-	$(GO) test -run='^$$' -fuzz=FuzzStep -fuzztime=$(FUZZTIME) ./c2s/sasl/
+	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./stream/
+	$(GO) test -run='^$$' -fuzz='^FuzzReaderDifferential$$' -fuzztime=$(FUZZTIME) ./stream/
+	$(GO) test -run='^$$' -fuzz='^FuzzJID$$' -fuzztime=$(FUZZTIME) ./c2s/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseAddress$$' -fuzztime=$(FUZZTIME) ./c2s/
+	$(GO) test -run='^$$' -fuzz='^FuzzStep$$' -fuzztime=$(FUZZTIME) ./c2s/sasl/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./stream/ ./router/ ./c2s/...
