@@ -32,8 +32,9 @@ type motdSentKey struct{}
 func domainOwner(domain string) storage.Owner { return storage.Owner{Domain: domain} }
 
 // motdCacheTTL is how long a node keeps a message of the day it read
-// from storage. Every login reads it; a change made through another node
-// of a cluster reaches this node's logins within this time.
+// from storage, which every login would otherwise read. A change made
+// through another node of a cluster reaches this node's logins within
+// this time.
 const motdCacheTTL = 5 * time.Second
 
 // motdCache holds the messages of the day this node read or stored last.
