@@ -30,10 +30,12 @@ func (e *Exchange) stepPlain(in []byte) ([]byte, bool, error) {
 	if err := checkAuthzid(authzid, username, e.cfg.Domain); err != nil {
 		return nil, true, err
 	}
+	// Set before the check, so that AttemptedUsername names the account a
+	// wrong password was tried against.
+	e.username = username
 	if err := e.verifyPassword(username, password); err != nil {
 		return nil, true, err
 	}
-	e.username = username
 	return nil, true, nil
 }
 

@@ -67,6 +67,32 @@ func TestPlain(t *testing.T) {
 	}
 }
 
+// TestPlainAttemptedUsername checks that a failed PLAIN login names the
+// account it was tried against, which the per-account failure count needs.
+func TestPlainAttemptedUsername(t *testing.T) {
+	conn := newTLS(t, tls.VersionTLS13)
+	tests := []struct {
+		name, msg, want string
+	}{
+		{"wrong password", "\x00alice\x00pencil2", "alice"},
+		{"unknown user", "\x00nobody\x00pencil", "nobody"},
+		{"control in password", "\x00alice\x00pen\x01cil", "alice"},
+		{"invalid username", "\x00al ice\x00pencil", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex, err := runPlain(t, testConfig(&conn.server, conn.cert), tt.msg)
+			wantCondition(t, err, NotAuthorized)
+			if got := ex.AttemptedUsername(); got != tt.want {
+				t.Errorf("AttemptedUsername() = %q, want %q", got, tt.want)
+			}
+			if got := ex.Username(); got != "" {
+				t.Errorf("Username() = %q after a failure, want empty", got)
+			}
+		})
+	}
+}
+
 func TestPlainPasswordPreparation(t *testing.T) {
 	// NewKeys receives a decomposed "é" and a no-break space, and the client
 	// sends the composed form and an ASCII space. OpaqueString maps both to
