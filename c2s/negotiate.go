@@ -214,7 +214,8 @@ func decodeSASL(s string) ([]byte, error) {
 
 // failAuth reports a SASL failure to the client. A failure after the
 // credentials were checked counts towards the throttles and the limit of
-// failures per stream, and is logged for tools such as fail2ban.
+// failures per stream, is logged for tools such as fail2ban, and is sent
+// only after the account's delay.
 func (c *conn) failAuth(err error, username string, checked bool) error {
 	var f *sasl.Failure
 	if !errors.As(err, &f) {
@@ -225,11 +226,19 @@ func (c *conn) failAuth(err error, username string, checked bool) error {
 		if j, err := jid.New(username, c.domain, ""); err == nil && username != "" {
 			account = j.String()
 		}
-		c.log.Info("authentication failed", "account", account, "ip", c.ip)
-		if c.srv.throttle.fail(c.ip, account) {
-			c.log.Warn("authentication throttled", "account", account, "ip", c.ip)
+		// The delay comes from the count before this failure, as on the
+		// success path, so its length does not reveal the outcome.
+		delay := c.srv.throttle.accountDelay(c.ip, account)
+		c.log.Info("authentication failed", "account", account, "ip", c.ip, "delay", delay)
+		ipLimit, accountLimit := c.srv.throttle.fail(c.ip, account)
+		if ipLimit {
+			c.log.Warn("address reached auth.max_failures_per_ip, so its logins are rejected until the window ends", "ip", c.ip, "window", c.srv.cfg.Auth.FailureWindow)
+		}
+		if accountLimit {
+			c.log.Warn("account reached auth.max_failures_per_account, so logins from addresses without a recent login are delayed", "account", account, "window", c.srv.cfg.Auth.FailureWindow)
 		}
 		c.saslFails++
+		time.Sleep(delay)
 	} else {
 		c.log.Debug("authentication refused", "condition", f.Condition, "text", f.Text)
 	}
@@ -248,8 +257,10 @@ func (c *conn) authSucceeded(ex *sasl.Exchange, out []byte) (bool, error) {
 		return false, c.send(saslFailure("not-authorized", ""))
 	}
 	account := j.String()
-	if c.srv.throttle.blockedAccount(account) {
-		return false, c.send(saslFailure("temporary-auth-failure", "too many failed attempts; try again later"))
+	delay := c.srv.throttle.accountDelay(c.ip, account)
+	time.Sleep(delay)
+	if !c.sharedAddress() {
+		c.srv.throttle.succeeded(c.ip, account)
 	}
 	success := stanza.NewElement(nsSASL, "success")
 	if len(out) > 0 {
@@ -261,10 +272,17 @@ func (c *conn) authSucceeded(ex *sasl.Exchange, out []byte) (bool, error) {
 	c.authed = true
 	c.user = j.Localpart()
 	c.log = c.log.With("jid", account)
-	c.log.Debug("authenticated", "mechanism", ex.Mechanism())
+	c.log.Debug("authenticated", "mechanism", ex.Mechanism(), "delay", delay)
 	c.rd.Reset(c.br)
 	return true, nil
 }
+
+// sharedAddress reports whether the connection's address may be shared by
+// many clients. A WebSocket connection from a loopback address comes
+// through a reverse proxy on the same host, so its address is the proxy's,
+// and a login over it must not exempt other clients of the proxy from an
+// account's delay.
+func (c *conn) sharedAddress() bool { return c.ws && isLoopback(c.raw.RemoteAddr()) }
 
 // preAuthIQ passes an unauthenticated iq to the module registered for its
 // namespace, such as in-band registration.

@@ -141,12 +141,15 @@ type Auth struct {
 	// AllowPlain offers SASL PLAIN, which is never offered outside TLS.
 	AllowPlain bool `toml:"allow_plain"`
 	// MaxFailuresPerIP is how many failed logins one IP address may make per
-	// FailureWindow; zero means no limit.
+	// FailureWindow before its logins are rejected; zero means no limit.
 	MaxFailuresPerIP int `toml:"max_failures_per_ip"`
 	// MaxFailuresPerAccount is how many failed logins one account may receive
-	// per FailureWindow; zero means no limit.
+	// per FailureWindow before the server delays its responses to logins to
+	// it from addresses without a recent successful login. Logins are never
+	// rejected for it. Zero means no delay.
 	MaxFailuresPerAccount int `toml:"max_failures_per_account"`
-	// FailureWindow is the period over which failures are counted.
+	// FailureWindow is the period over which failures are counted, and for
+	// which a successful login exempts its address from the account delay.
 	FailureWindow time.Duration `toml:"failure_window"`
 }
 

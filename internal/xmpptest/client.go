@@ -50,9 +50,26 @@ type readResult struct {
 // closed when the test ends.
 func Dial(t testing.TB, addr, domain string) *Client {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, Timeout)
+	return DialFrom(t, "", addr, domain)
+}
+
+// DialFrom is Dial from the local IP address localIP, or from any address
+// when localIP is empty. On Linux every address in 127.0.0.0/8 is a
+// loopback address, so a test can connect from 127.0.0.2 to a server on
+// 127.0.0.1 to act as a second client address.
+func DialFrom(t testing.TB, localIP, addr, domain string) *Client {
+	t.Helper()
+	d := net.Dialer{Timeout: Timeout}
+	if localIP != "" {
+		ip := net.ParseIP(localIP)
+		if ip == nil {
+			t.Fatalf("invalid local IP address %q", localIP)
+		}
+		d.LocalAddr = &net.TCPAddr{IP: ip}
+	}
+	nc, err := d.Dial("tcp", addr)
 	if err != nil {
-		t.Fatalf("dial %s: %v", addr, err)
+		t.Fatalf("dial %s from %q: %v", addr, localIP, err)
 	}
 	c := &Client{t: t, Domain: domain, Conn: nc, Raw: nc}
 	c.br = bufio.NewReader(nc)
