@@ -25,6 +25,7 @@ type session struct {
 	log *slog.Logger
 
 	presence        atomic.Pointer[stanza.Stanza]
+	priority        atomic.Int32 // of presence
 	rosterRequested atomic.Bool
 	values          sessionValues
 
@@ -66,15 +67,32 @@ func (c *conn) newWriter() *stream.Writer {
 	return w
 }
 
-func (s *session) ID() string                   { return s.id }
-func (s *session) JID() jid.JID                 { return s.jid }
-func (s *session) Presence() *stanza.Stanza     { return s.presence.Load() }
-func (s *session) SetPresence(p *stanza.Stanza) { s.presence.Store(p) }
-func (s *session) RosterRequested() bool        { return s.rosterRequested.Load() }
-func (s *session) Value(key any) any            { return s.values.load(key) }
-func (s *session) SetValue(key, value any)      { s.values.store(key, value) }
-func (s *session) Close(err *stream.Error)      { s.closeWith(err) }
-func (s *session) String() string               { return s.jid.String() }
+func (s *session) ID() string               { return s.id }
+func (s *session) JID() jid.JID             { return s.jid }
+func (s *session) Presence() *stanza.Stanza { return s.presence.Load() }
+func (s *session) RosterRequested() bool    { return s.rosterRequested.Load() }
+func (s *session) Value(key any) any        { return s.values.load(key) }
+func (s *session) SetValue(key, value any)  { s.values.store(key, value) }
+func (s *session) Close(err *stream.Error)  { s.closeWith(err) }
+func (s *session) String() string           { return s.jid.String() }
+
+// SetPresence stores the session's current presence. It keeps the
+// priority, which routing reads for every message to the bare JID, as a
+// number, and stores a copy without the parsed payload that reading it
+// leaves on p: an idle session would hold that tree for its lifetime.
+func (s *session) SetPresence(p *stanza.Stanza) {
+	var priority int
+	if p != nil {
+		priority = p.Priority()
+		p = p.Copy()
+	}
+	s.priority.Store(int32(priority))
+	s.presence.Store(p)
+}
+
+// Priority returns the priority of the current presence, 0 when there is
+// none. router.Priority uses it through an optional interface.
+func (s *session) Priority() int { return int(s.priority.Load()) }
 
 // MarkRosterRequested records that the client fetched its roster; the
 // roster module calls it through this optional interface.

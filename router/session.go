@@ -40,8 +40,12 @@ type Session interface {
 func Available(s Session) bool { return s.Presence() != nil }
 
 // Priority returns the priority of s's current presence, 0 when it has
-// none.
+// none. A session with a Priority method supplies it, so that its stored
+// presence need not keep a parsed payload.
 func Priority(s Session) int {
+	if ps, ok := s.(interface{ Priority() int }); ok {
+		return ps.Priority()
+	}
 	p := s.Presence()
 	if p == nil {
 		return 0
