@@ -33,6 +33,9 @@ var (
 	ErrInvalidPassword = errors.New("invalid password")
 	// ErrNotFound reports an account that does not exist.
 	ErrNotFound = errors.New("account does not exist")
+	// ErrNotInRoster reports a contact that is not on the roster of an
+	// existing account.
+	ErrNotInRoster = errors.New("contact is not on the roster")
 	// ErrExists reports an account that exists already.
 	ErrExists = errors.New("account already exists")
 	// ErrNotRunning reports an operation that needs the session table of

@@ -44,10 +44,7 @@ func (s *Service) SetRosterItem(ctx context.Context, user, contact, name string,
 	if err != nil {
 		return fmt.Errorf("%w %q: %v", ErrInvalidJID, contact, err)
 	}
-	if _, err := s.accounts.GetAccount(ctx, storage.Owner{Domain: u.Domainpart(), Local: u.Localpart()}); err != nil {
-		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("%w: %s", ErrNotFound, u)
-		}
+	if err := s.checkExists(ctx, u); err != nil {
 		return err
 	}
 	ed, err := s.rosterEditor()
@@ -57,7 +54,9 @@ func (s *Service) SetRosterItem(ctx context.Context, user, contact, name string,
 	return ed.SetItem(ctx, u, c.Bare(), name, groups)
 }
 
-// RemoveRosterItem removes contact from user's roster.
+// RemoveRosterItem removes contact from user's roster. It returns
+// ErrNotFound when user has no account and ErrNotInRoster when contact
+// is not on user's roster.
 func (s *Service) RemoveRosterItem(ctx context.Context, user, contact string) error {
 	u, err := s.userJID(user)
 	if err != nil {
@@ -67,6 +66,9 @@ func (s *Service) RemoveRosterItem(ctx context.Context, user, contact string) er
 	if err != nil {
 		return fmt.Errorf("%w %q: %v", ErrInvalidJID, contact, err)
 	}
+	if err := s.checkExists(ctx, u); err != nil {
+		return err
+	}
 	ed, err := s.rosterEditor()
 	if err != nil {
 		return err
@@ -74,7 +76,19 @@ func (s *Service) RemoveRosterItem(ctx context.Context, user, contact string) er
 	err = ed.RemoveItem(ctx, u, c.Bare())
 	var se *stanza.Error
 	if errors.As(err, &se) && se.Condition == stanza.ItemNotFound.Condition {
-		return fmt.Errorf("%w: %s has no contact %s", ErrNotFound, u, c.Bare())
+		return fmt.Errorf("%w of %s: %s", ErrNotInRoster, u, c.Bare())
 	}
 	return err
+}
+
+// checkExists returns ErrNotFound when the account u does not exist.
+func (s *Service) checkExists(ctx context.Context, u jid.JID) error {
+	_, err := s.accounts.GetAccount(ctx, owner(u))
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("%w: %s", ErrNotFound, u)
+	}
+	if err != nil {
+		return fmt.Errorf("look up account %s: %w", u, err)
+	}
+	return nil
 }

@@ -206,7 +206,8 @@ func statusOf(err error) int {
 		errors.Is(err, admin.ErrUnknownDomain),
 		errors.Is(err, admin.ErrInvalidPassword):
 		return http.StatusBadRequest
-	case errors.Is(err, admin.ErrNotFound):
+	case errors.Is(err, admin.ErrNotFound),
+		errors.Is(err, admin.ErrNotInRoster):
 		return http.StatusNotFound
 	case errors.Is(err, admin.ErrExists):
 		return http.StatusConflict
