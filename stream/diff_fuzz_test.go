@@ -99,8 +99,15 @@ var charRef = regexp.MustCompile(`&#(x[0-9a-fA-F]+|[0-9]+);`)
 // stricter reports whether in has something that Reader rejects and
 // encoding/xml does not, or treats otherwise: a character reference to a
 // surrogate or past U+10FFFF, whitespace before the XML declaration, an
-// undeclared or misused namespace prefix, or a duplicate attribute.
+// undeclared or misused namespace prefix, or a duplicate attribute. It
+// also reports a prolog with a byte after whitespace, or after the XML
+// declaration and whitespace, that cannot start markup or a character
+// reference: Reader rejects that byte at once, where encoding/xml reads
+// on to the next '<' or the end of input.
 func stricter(in []byte) bool {
+	if prologText(in) {
+		return true
+	}
 	for _, m := range charRef.FindAllSubmatch(in, -1) {
 		digits, base := string(m[1]), 10
 		if digits[0] == 'x' {
@@ -115,6 +122,21 @@ func stricter(in []byte) bool {
 		return true
 	}
 	return namespaceViolation(in)
+}
+
+// prologText reports whether the first byte after leading whitespace, or
+// after an XML declaration that follows it and more whitespace, is one
+// that cannot start markup or a character reference.
+func prologText(in []byte) bool {
+	t := bytes.TrimLeft(in, " \t\r\n")
+	if bytes.HasPrefix(t, []byte("<?")) {
+		end := bytes.Index(t, []byte("?>"))
+		if end < 0 {
+			return false
+		}
+		t = bytes.TrimLeft(t[end+2:], " \t\r\n")
+	}
+	return len(t) > 0 && t[0] != '<' && t[0] != '&'
 }
 
 // namespaceViolation walks in with encoding/xml's raw tokens, which do not

@@ -104,6 +104,9 @@ func (r *Reader) ReadHeader() (Header, error) {
 	// client sent after the previous stream's last element, but no other
 	// markup.
 	for first := true; ; {
+		if err := r.skipPrologSpace(); err != nil {
+			return Header{}, err
+		}
 		tok, err := r.token(true)
 		if err != nil {
 			return Header{}, err
@@ -132,6 +135,31 @@ func (r *Reader) ReadHeader() (Header, error) {
 			return Header{}, RestrictedXML
 		}
 		first = false
+	}
+}
+
+// skipPrologSpace moves past whitespace before the stream header. Any
+// other byte than '<' or the '&' of a character reference ends the
+// prolog, so input that is not XML at all, such as a TLS ClientHello or
+// an HTTP request on a port that expects a stream, is rejected at its
+// first byte instead of when a '<' or the end of input arrives.
+func (r *Reader) skipPrologSpace() error {
+	for {
+		b, err := r.at(r.pos)
+		if err != nil {
+			if r.pos >= len(r.buf) && r.err != nil {
+				return r.boundaryError(r.err)
+			}
+			return err
+		}
+		switch b {
+		case ' ', '\t', '\r', '\n':
+			r.pos++
+		case '<', '&':
+			return nil
+		default:
+			return NotWellFormed.WithText("expected the stream header")
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 const header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>"
@@ -154,5 +155,29 @@ func BenchmarkReadStanza(b *testing.B) {
 		if _, err := r.Next(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestHeaderRejectsNonXMLAtOnce: a TLS ClientHello or an HTTP request on
+// a port that expects an XML stream gets not-well-formed as soon as its
+// first bytes arrive, although the peer keeps the connection open.
+func TestHeaderRejectsNonXMLAtOnce(t *testing.T) {
+	for _, in := range []string{"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "\n  hello"} {
+		pr, pw := io.Pipe()
+		go pw.Write([]byte(in))
+		done := make(chan error, 1)
+		go func() {
+			_, err := NewReader(bufio.NewReader(pr), Limits{MaxSize: 4096, MaxDepth: 16}).ReadHeader()
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if se := AsError(err); se == nil || se.Condition != "not-well-formed" {
+				t.Errorf("%q: error %v, want not-well-formed", in, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("%q: ReadHeader still waits for input after 5 s", in)
+		}
+		pw.Close()
 	}
 }
