@@ -42,6 +42,9 @@ type Options struct {
 	// tern_c2s_connections gauges; a nil function leaves its gauge out.
 	SessionCount func() int
 	ConnCount    func() int
+	// Collectors are further metrics to serve, such as the router's
+	// stanza counters.
+	Collectors []prometheus.Collector
 	// Log receives lifecycle records and errors; nil discards them.
 	Log *slog.Logger
 }

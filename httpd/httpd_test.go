@@ -19,6 +19,7 @@ import (
 	"tern/config"
 	"tern/httpd"
 	"tern/internal/xmpptest"
+	"tern/stanza"
 )
 
 // metricValue scrapes /metrics and returns the value of the sample
@@ -67,6 +68,34 @@ func TestMetricsSessionsGauge(t *testing.T) {
 	}
 	if got := metricValue(t, c, "tern_c2s_connections"); got < 2 {
 		t.Errorf("tern_c2s_connections = %v, want at least 2", got)
+	}
+}
+
+func TestMetricsStanzaCounters(t *testing.T) {
+	s := startServer(t)
+	s.AddUser("alice", "secret")
+	s.AddUser("bob", "secret")
+	c := tcpClient(t, s, "")
+	const routed = `tern_stanzas_routed_total{destination="local",kind="message"}`
+	const bounced = `tern_stanzas_bounced_total{kind="message"}`
+	before := metricValue(t, c, routed)
+	if got := metricValue(t, c, bounced); got != 0 {
+		t.Errorf("%s before any message = %v, want 0", bounced, got)
+	}
+
+	alice := s.Login("alice", "secret", "a")
+	bob := s.Login("bob", "secret", "b")
+	alice.Send("<message to='bob@localhost/b' type='chat' id='m1'><body>hi</body></message>")
+	bob.Expect(func(st *stanza.Stanza) bool { return st.Name == "message" && st.ID == "m1" })
+	if got := metricValue(t, c, routed); got < before+1 {
+		t.Errorf("%s after a chat message = %v, want at least %v", routed, got, before+1)
+	}
+
+	// No route leads to the domain, because federation is off in tests.
+	alice.Send("<message to='someone@example.invalid' type='chat' id='m2'><body>hi</body></message>")
+	alice.Expect(func(st *stanza.Stanza) bool { return st.Type == "error" && st.ID == "m2" })
+	if got := metricValue(t, c, bounced); got != 1 {
+		t.Errorf("%s after a message without a route = %v, want 1", bounced, got)
 	}
 }
 

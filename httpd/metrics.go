@@ -10,17 +10,14 @@ import (
 )
 
 // newRegistry returns a registry with the Go runtime and process
-// collectors and the server's gauges.
-//
-// TODO: add tern_stanzas_routed_total{kind}. Counting every routed
-// stanza needs a counter in the router's routing path: its hooks see only
-// the stanzas that local clients send, and only until a hook stops one.
+// collectors, the server's gauges and opts.Collectors.
 func newRegistry(opts Options) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	reg.MustRegister(opts.Collectors...)
 	if opts.SessionCount != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "tern_sessions_online",

@@ -34,7 +34,9 @@ func (r *Router) RouteFromSession(ctx context.Context, sess Session, s *stanza.S
 // Route sends s to its destination. 'from' must be set.
 func (r *Router) Route(ctx context.Context, s *stanza.Stanza) {
 	domain := s.To.Domainpart()
+	kind := kindIndex(s.Name)
 	if r.local[domain] {
+		r.stats.routed[kind][destLocal].Add(1)
 		r.routeLocal(ctx, s)
 		return
 	}
@@ -45,8 +47,10 @@ func (r *Router) Route(ctx context.Context, s *stanza.Stanza) {
 	var err error
 	switch {
 	case comp != nil:
+		r.stats.routed[kind][destComponent].Add(1)
 		err = comp.Send(ctx, s)
 	case rem != nil:
+		r.stats.routed[kind][destRemote].Add(1)
 		err = rem.Send(ctx, s)
 	default:
 		err = stanza.RemoteServerNotFound
@@ -248,6 +252,7 @@ func (r *Router) bounce(ctx context.Context, s *stanza.Stanza, err error) {
 	if s.Name == stanza.Presence && s.Type != "" && s.Type != "unavailable" {
 		return
 	}
+	r.stats.bounced[kindIndex(s.Name)].Add(1)
 	var se *stanza.Error
 	if !errors.As(err, &se) {
 		r.log.Warn("routing failed", "to", s.To.String(), "kind", s.Name, "err", err)

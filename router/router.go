@@ -57,6 +57,7 @@ type Router struct {
 	stopHooks   []func(context.Context)
 
 	pending pendingIQs
+	stats   routeStats
 }
 
 type iqKey struct {

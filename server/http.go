@@ -21,6 +21,7 @@ func (s *Server) startHTTP() error {
 		AdminToken:   s.cfg.HTTP.AdminToken,
 		SessionCount: s.router.SessionCount,
 		ConnCount:    s.c2s.ConnCount,
+		Collectors:   s.metricsCollectors(),
 		Log:          s.log.With("component", "httpd"),
 	})
 	h.Handle(WebSocketPath, s.c2s.WebSocketHandler())
