@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
+	"golang.org/x/text/secure/precis"
 	"mellium.im/xmpp/jid"
 
 	"tern/c2s/sasl"
@@ -41,6 +43,9 @@ var (
 	// ErrNotRunning reports an operation that needs the session table of
 	// a running server, on a Service built without one.
 	ErrNotRunning = errors.New("server is not running")
+	// ErrModuleDisabled reports an operation that needs a module that
+	// modules.disabled turns off.
+	ErrModuleDisabled = errors.New("module is disabled")
 )
 
 // SessionTable is the part of the router that the session operations
@@ -125,7 +130,7 @@ func (s *Service) userJID(raw string) (jid.JID, error) {
 		return jid.JID{}, fmt.Errorf("%w %q: use the bare JID, without a resource", ErrInvalidJID, raw)
 	}
 	if !s.served[j.Domainpart()] {
-		return jid.JID{}, fmt.Errorf("%w: %q in %q; served domains are %q", ErrUnknownDomain, j.Domainpart(), raw, s.domains)
+		return jid.JID{}, fmt.Errorf("%w: %s in %s; the served domains are %s", ErrUnknownDomain, j.Domainpart(), raw, strings.Join(s.domains, ", "))
 	}
 	return j, nil
 }
@@ -137,7 +142,7 @@ func (s *Service) servedDomain(raw string) (string, error) {
 		return "", fmt.Errorf("%w: %q is not a domain", ErrUnknownDomain, raw)
 	}
 	if !s.served[j.Domainpart()] {
-		return "", fmt.Errorf("%w: %q; served domains are %q", ErrUnknownDomain, raw, s.domains)
+		return "", fmt.Errorf("%w: %s; the served domains are %s", ErrUnknownDomain, raw, strings.Join(s.domains, ", "))
 	}
 	return j.Domainpart(), nil
 }
@@ -147,11 +152,14 @@ func owner(j jid.JID) storage.Owner {
 	return storage.Owner{Domain: j.Domainpart(), Local: j.Localpart()}
 }
 
-// checkPassword rejects an empty password early, before any key is
-// derived; NewKeys rejects the other invalid ones.
+// checkPassword rejects a password that sasl.NewKeys would reject, before
+// any key is derived.
 func checkPassword(account, password string) error {
 	if password == "" {
 		return fmt.Errorf("%w for %s: the password is empty", ErrInvalidPassword, account)
+	}
+	if _, err := precis.OpaqueString.String(password); err != nil {
+		return fmt.Errorf("%w for %s: the password contains a character that passwords may not contain, such as a control character", ErrInvalidPassword, account)
 	}
 	return nil
 }

@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// ErrInvalidMessage reports a broadcast without a message body.
-var ErrInvalidMessage = errors.New("invalid broadcast message")
+// ErrInvalidMessage reports a broadcast whose body is empty or blank.
+var ErrInvalidMessage = errors.New("broadcast message has an empty body")
 
 // Broadcaster is the announce module's service, which the running server
 // provides under the name "announce". Broadcast sends a message from
@@ -46,35 +46,34 @@ type BroadcastResult struct {
 // XEP-0133 do: without Offline a headline message to every available
 // session, with Offline a normal message to the bare JID of every
 // account. It returns ErrInvalidMessage for an empty body,
-// ErrUnknownDomain for a domain not served, and ErrNotRunning when no
-// server runs or its announce module is disabled.
+// ErrUnknownDomain for a domain not served, ErrNotRunning when no server
+// runs and ErrModuleDisabled when its announce module is disabled.
 func (s *Service) Broadcast(ctx context.Context, b Broadcast) (BroadcastResult, error) {
 	if strings.TrimSpace(b.Body) == "" {
-		return BroadcastResult{}, fmt.Errorf("admin: broadcast: %w: the body is empty", ErrInvalidMessage)
+		return BroadcastResult{}, ErrInvalidMessage
 	}
 	domain := ""
 	if b.Domain != "" {
 		d, err := s.servedDomain(b.Domain)
 		if err != nil {
-			return BroadcastResult{}, fmt.Errorf("admin: broadcast: %w", err)
+			return BroadcastResult{}, err
 		}
 		domain = d
 	}
 	bc, err := s.broadcaster()
 	if err != nil {
-		return BroadcastResult{}, fmt.Errorf("admin: broadcast: %w", err)
+		return BroadcastResult{}, err
 	}
 	n, err := bc.Broadcast(ctx, domain, strings.TrimSpace(b.Subject), b.Body, b.Offline)
 	if err != nil {
-		return BroadcastResult{Recipients: n}, fmt.Errorf("admin: broadcast: %w", err)
+		return BroadcastResult{Recipients: n}, fmt.Errorf("send broadcast: %w", err)
 	}
 	s.log.Info("broadcast sent", "domain", domain, "offline", b.Offline, "recipients", n)
 	return BroadcastResult{Recipients: n}, nil
 }
 
-// broadcaster returns the running server's announce service, or
-// ErrNotRunning: a broadcast reaches sessions, so it cannot be made on the
-// storage alone.
+// broadcaster returns the running server's announce service. A broadcast
+// reaches sessions, so it cannot be made on the storage alone.
 func (s *Service) broadcaster() (Broadcaster, error) {
 	l, ok := s.sessions.(interface{ Lookup(string) any })
 	if !ok {
@@ -82,7 +81,7 @@ func (s *Service) broadcaster() (Broadcaster, error) {
 	}
 	bc, ok := l.Lookup("announce").(Broadcaster)
 	if !ok {
-		return nil, fmt.Errorf("%w: the announce module is disabled", ErrNotRunning)
+		return nil, fmt.Errorf("%w: announce; remove it from modules.disabled to send broadcasts", ErrModuleDisabled)
 	}
 	return bc, nil
 }

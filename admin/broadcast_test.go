@@ -61,7 +61,7 @@ func TestBroadcast(t *testing.T) {
 		{"empty body", svc, Broadcast{Body: " \n"}, ErrInvalidMessage},
 		{"unknown domain", svc, Broadcast{Body: "x", Domain: "c.example"}, ErrUnknownDomain},
 		{"no server", New(nil, Options{Domains: []string{"a.example"}}), Broadcast{Body: "x"}, ErrNotRunning},
-		{"module disabled", New(nil, Options{Domains: []string{"a.example"}, Sessions: serviceTable{}}), Broadcast{Body: "x"}, ErrNotRunning},
+		{"module disabled", New(nil, Options{Domains: []string{"a.example"}, Sessions: serviceTable{}}), Broadcast{Body: "x"}, ErrModuleDisabled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,7 +39,7 @@ func deriveAccounts(ctx context.Context, jids []jid.JID, users []NewUser, iterat
 			for i := range next {
 				keys, err := sasl.NewKeys(users[i].Password, iterations, hashes)
 				if err != nil {
-					fail(fmt.Errorf("%w for %s: %w", ErrInvalidPassword, jids[i], err))
+					fail(fmt.Errorf("derive keys for %s: %w", jids[i], err))
 					continue
 				}
 				accounts[i] = storage.Account{Owner: owner(jids[i]), Keys: keys, CreatedAt: now}

@@ -18,9 +18,9 @@ type RosterEditor interface {
 	RemoveItem(ctx context.Context, user, contact jid.JID) error
 }
 
-// rosterEditor returns the running server's roster service, or
-// ErrNotRunning: a roster change must reach the user's online clients as a
-// roster push, so it cannot be made on the storage alone.
+// rosterEditor returns the running server's roster service. A roster
+// change must reach the user's online clients as a roster push, so it
+// cannot be made on the storage alone.
 func (s *Service) rosterEditor() (RosterEditor, error) {
 	l, ok := s.sessions.(interface{ Lookup(string) any })
 	if !ok {
@@ -28,7 +28,7 @@ func (s *Service) rosterEditor() (RosterEditor, error) {
 	}
 	ed, ok := l.Lookup("roster").(RosterEditor)
 	if !ok {
-		return nil, fmt.Errorf("%w: the roster module is disabled", ErrNotRunning)
+		return nil, fmt.Errorf("%w: roster; remove it from modules.disabled to change rosters", ErrModuleDisabled)
 	}
 	return ed, nil
 }

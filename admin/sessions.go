@@ -34,7 +34,7 @@ type remoteAddresser interface {
 // returns ErrNotRunning when the Service has no session table.
 func (s *Service) Sessions(ctx context.Context) ([]SessionInfo, error) {
 	if s.sessions == nil {
-		return nil, fmt.Errorf("admin: list sessions: %w", ErrNotRunning)
+		return nil, ErrNotRunning
 	}
 	var out []SessionInfo
 	s.sessions.EachSession(func(sess router.Session) {
@@ -75,7 +75,7 @@ func (s *Service) Stats(ctx context.Context) (Stats, error) {
 	for _, d := range s.domains {
 		n, err := s.accounts.CountAccounts(ctx, d)
 		if err != nil {
-			return Stats{}, fmt.Errorf("admin: count accounts of %s: %w", d, err)
+			return Stats{}, fmt.Errorf("count accounts of %s: %w", d, err)
 		}
 		st.Accounts[d] = n
 	}

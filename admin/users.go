@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -41,23 +42,23 @@ type BatchCreator interface {
 func (s *Service) AddUsers(ctx context.Context, users []NewUser) error {
 	jids, err := s.checkNewUsers(users)
 	if err != nil {
-		return fmt.Errorf("admin: add users: %w", err)
+		return err
 	}
 	if err := s.checkAbsent(ctx, jids); err != nil {
-		return fmt.Errorf("admin: add users: %w", err)
+		return err
 	}
 	start := time.Now()
 	accounts, err := deriveAccounts(ctx, jids, users, s.iterations, s.hashes)
 	if err != nil {
-		return fmt.Errorf("admin: add users: %w", err)
+		return err
 	}
 	derived := time.Since(start)
 	if err := s.store(ctx, accounts); err != nil {
 		if errors.Is(err, storage.ErrExists) {
 			// Another client created some of the accounts meanwhile.
-			err = s.existsError(ctx, jids, err)
+			return s.existsError(ctx, jids, err)
 		}
-		return fmt.Errorf("admin: add users: %w", err)
+		return fmt.Errorf("store %d accounts: %w", len(accounts), err)
 	}
 	s.log.Info("accounts created", "count", len(accounts),
 		"derive_keys", derived.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond))
@@ -111,9 +112,9 @@ func (s *Service) checkAbsent(ctx context.Context, jids []jid.JID) error {
 	case count == 0:
 		return nil
 	case count > len(found):
-		return fmt.Errorf("%w: %d accounts, among them %q", ErrExists, count, found)
+		return fmt.Errorf("%w: %s and %d more", ErrExists, strings.Join(found, ", "), count-len(found))
 	default:
-		return fmt.Errorf("%w: %q", ErrExists, found)
+		return fmt.Errorf("%w: %s", ErrExists, strings.Join(found, ", "))
 	}
 }
 
@@ -147,14 +148,14 @@ func (s *Service) store(ctx context.Context, accounts []storage.Account) error {
 func (s *Service) DeleteUser(ctx context.Context, account string) error {
 	j, err := s.userJID(account)
 	if err != nil {
-		return fmt.Errorf("admin: delete user: %w", err)
+		return err
 	}
 	err = s.accounts.DeleteAccount(ctx, owner(j))
 	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("admin: delete user: %w: %s", ErrNotFound, j)
+		return fmt.Errorf("%w: %s", ErrNotFound, j)
 	}
 	if err != nil {
-		return fmt.Errorf("admin: delete user %s: %w", j, err)
+		return fmt.Errorf("delete account %s: %w", j, err)
 	}
 	closed := 0
 	if s.sessions != nil {
@@ -173,21 +174,21 @@ func (s *Service) DeleteUser(ctx context.Context, account string) error {
 func (s *Service) SetPassword(ctx context.Context, account, password string) error {
 	j, err := s.userJID(account)
 	if err != nil {
-		return fmt.Errorf("admin: set password: %w", err)
+		return err
 	}
 	if err := checkPassword(j.String(), password); err != nil {
-		return fmt.Errorf("admin: set password: %w", err)
+		return err
 	}
 	keys, err := sasl.NewKeys(password, s.iterations, s.hashes)
 	if err != nil {
-		return fmt.Errorf("admin: set password: %w for %s: %w", ErrInvalidPassword, j, err)
+		return fmt.Errorf("derive keys for %s: %w", j, err)
 	}
 	err = s.accounts.SetKeys(ctx, owner(j), keys)
 	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("admin: set password: %w: %s", ErrNotFound, j)
+		return fmt.Errorf("%w: %s", ErrNotFound, j)
 	}
 	if err != nil {
-		return fmt.Errorf("admin: set password for %s: %w", j, err)
+		return fmt.Errorf("store keys of %s: %w", j, err)
 	}
 	s.log.Info("password changed", "domain", j.Domainpart())
 	return nil
@@ -201,7 +202,7 @@ func (s *Service) ListUsers(ctx context.Context, domain string) ([]string, error
 	if domain != "" {
 		d, err := s.servedDomain(domain)
 		if err != nil {
-			return nil, fmt.Errorf("admin: list users: %w", err)
+			return nil, err
 		}
 		domains = []string{d}
 	}
@@ -209,7 +210,7 @@ func (s *Service) ListUsers(ctx context.Context, domain string) ([]string, error
 	for _, d := range domains {
 		locals, err := s.accounts.ListAccounts(ctx, d)
 		if err != nil {
-			return nil, fmt.Errorf("admin: list users of %s: %w", d, err)
+			return nil, fmt.Errorf("list accounts of %s: %w", d, err)
 		}
 		for _, l := range locals {
 			out = append(out, l+"@"+d)

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"strings"
 
 	"tern/admin"
 )
@@ -48,9 +50,14 @@ type ErrorResponse struct {
 	Error string `json:"error"`
 }
 
-// errBadBody reports a request body that is not the JSON the endpoint
-// takes.
-var errBadBody = errors.New("invalid request body")
+// Errors about the request body. The admin errors cover its content.
+var (
+	// errBadBody reports a request body that is not the JSON the
+	// endpoint takes.
+	errBadBody = errors.New("invalid request body")
+	// errBodyTooLarge reports a request body over the endpoint's limit.
+	errBodyTooLarge = errors.New("request body too large")
+)
 
 // apiRoutes returns the REST API's routes. GET /api/v1/stats returns an
 // admin.Stats object.
@@ -102,6 +109,10 @@ func (s *Server) addUsers(w http.ResponseWriter, r *http.Request) {
 // readBody reads r's body up to limit bytes.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, fmt.Errorf("%w: the limit is %d bytes", errBodyTooLarge, limit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errBadBody, err)
 	}
@@ -130,12 +141,49 @@ func decodeStrict(data []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
-		return fmt.Errorf("%w: %v", errBadBody, err)
+		return fmt.Errorf("%w: %s", errBadBody, describeJSONError(err))
 	}
 	if d.More() {
 		return fmt.Errorf("%w: data after the JSON value", errBadBody)
 	}
 	return nil
+}
+
+// describeJSONError returns the text of a decoding error without the
+// "json: " prefix and Go type names.
+func describeJSONError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return "the body is empty"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON value is incomplete"
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return fmt.Sprintf("field %q must be %s, not %s", typeErr.Field, jsonKind(typeErr.Type.Kind()), typeErr.Value)
+	case errors.As(err, &typeErr):
+		return fmt.Sprintf("expected %s, not %s", jsonKind(typeErr.Type.Kind()), typeErr.Value)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// jsonKind returns the JSON name of the values that decode into a Go
+// value of kind k.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a " + k.String()
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
@@ -197,14 +245,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // statusOf maps an error of the admin operations to an HTTP status.
 func statusOf(err error) int {
-	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooLarge):
+	case errors.Is(err, errBodyTooLarge):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, errBadBody),
 		errors.Is(err, admin.ErrInvalidJID),
 		errors.Is(err, admin.ErrUnknownDomain),
-		errors.Is(err, admin.ErrInvalidPassword):
+		errors.Is(err, admin.ErrInvalidPassword),
+		errors.Is(err, admin.ErrInvalidMessage):
 		return http.StatusBadRequest
 	case errors.Is(err, admin.ErrNotFound),
 		errors.Is(err, admin.ErrNotInRoster):
@@ -212,6 +260,7 @@ func statusOf(err error) int {
 	case errors.Is(err, admin.ErrExists):
 		return http.StatusConflict
 	case errors.Is(err, admin.ErrNotRunning),
+		errors.Is(err, admin.ErrModuleDisabled),
 		errors.Is(err, context.Canceled),
 		errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable

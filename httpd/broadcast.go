@@ -1,8 +1,6 @@
 package httpd
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 
 	"tern/admin"
@@ -25,9 +23,6 @@ func (s *Server) broadcast(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.admin.Broadcast(r.Context(), req)
-	if errors.Is(err, admin.ErrInvalidMessage) {
-		err = fmt.Errorf("%w: %w", errBadBody, err) // a 400, as for any bad body
-	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

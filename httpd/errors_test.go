@@ -1,0 +1,61 @@
+package httpd_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"tern/httpd"
+)
+
+func TestAPIErrorMessages(t *testing.T) {
+	s := startServer(t)
+	s.AddUser("mercutio", "secret")
+	c := tcpClient(t, s, testToken)
+	big := fmt.Sprintf(`{"password":%q}`, strings.Repeat("x", 70<<10))
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		want               string
+	}{
+		{"POST", "/api/v1/users", `{"jid":"mercutio@localhost","password":"pw"}`, http.StatusConflict,
+			"account already exists: mercutio@localhost"},
+		{"POST", "/api/v1/broadcast", `{"body":" "}`, http.StatusBadRequest,
+			"broadcast message has an empty body"},
+		{"POST", "/api/v1/users", `{"jid":"x@elsewhere.example","password":"pw"}`, http.StatusBadRequest,
+			"domain not served by this server: elsewhere.example in x@elsewhere.example; the served domains are localhost"},
+		{"POST", "/api/v1/users", `{"jid":"x@localhost","password":"\u0007bell"}`, http.StatusBadRequest,
+			"invalid password for x@localhost: the password contains a character that passwords may not contain, such as a control character"},
+		{"DELETE", "/api/v1/users/nobody@localhost", "", http.StatusNotFound,
+			"account does not exist: nobody@localhost"},
+		{"PUT", "/api/v1/users/nobody@localhost/password", `{"password":"x"}`, http.StatusNotFound,
+			"account does not exist: nobody@localhost"},
+		{"PUT", "/api/v1/users/mercutio@localhost/password", "", http.StatusBadRequest,
+			"invalid request body: the body is empty"},
+		{"PUT", "/api/v1/users/mercutio@localhost/password", `{"password":7}`, http.StatusBadRequest,
+			`invalid request body: field "password" must be a string, not number`},
+		{"PUT", "/api/v1/users/mercutio@localhost/password", `{"password":"x","admin":true}`, http.StatusBadRequest,
+			`invalid request body: unknown field "admin"`},
+		{"PUT", "/api/v1/users/mercutio@localhost/password", big, http.StatusRequestEntityTooLarge,
+			"request body too large: the limit is 65536 bytes"},
+	} {
+		name := tc.method + " " + tc.path + " " + tc.body
+		if len(name) > 80 {
+			name = name[:80]
+		}
+		status, body := c.do(tc.method, tc.path, tc.body)
+		if status != tc.status {
+			t.Errorf("%s: status %d, want %d", name, status, tc.status)
+		}
+		var e httpd.ErrorResponse
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Errorf("%s: body %s is not an error object: %v", name, body, err)
+			continue
+		}
+		if e.Error != tc.want {
+			t.Errorf("%s: error %q, want %q", name, e.Error, tc.want)
+		}
+	}
+}
