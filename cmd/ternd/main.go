@@ -29,6 +29,9 @@ func main() {
 func run() error {
 	configPath := flag.String("config", "", "path of the TOML configuration file (default: built-in defaults)")
 	flag.Parse()
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: ternd takes only flags, such as -config FILE", flag.Arg(0))
+	}
 
 	cfg := config.Default()
 	if *configPath != "" {

@@ -160,6 +160,21 @@ func TestBinaryFirstRun(t *testing.T) {
 	}
 }
 
+func TestBinaryRejectsArguments(t *testing.T) {
+	ternd, _ := buildBinaries(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// A config file path given without -config must not start a server
+	// with the built-in defaults.
+	out, err := exec.CommandContext(ctx, ternd, "tern.toml").CombinedOutput()
+	if err == nil {
+		t.Fatalf("ternd started with a positional argument:\n%s", out)
+	}
+	if !strings.Contains(string(out), `unexpected argument "tern.toml"`) {
+		t.Errorf("error does not name the argument:\n%s", out)
+	}
+}
+
 func TestBinaryRejectsInvalidConfig(t *testing.T) {
 	ternd, _ := buildBinaries(t)
 	cases := []struct {
