@@ -59,3 +59,58 @@ func TestAPIErrorMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestAPIUnknownRouteJSON(t *testing.T) {
+	s := startServer(t)
+	clients := map[string]*apiClient{
+		"tcp":    tcpClient(t, s, testToken),
+		"socket": socketClient(t, s),
+	}
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		allow, want  string
+	}{
+		{"GET", "/api/v1/nothing", http.StatusNotFound, "",
+			"no API endpoint at /api/v1/nothing"},
+		{"GET", "/api/v2/users", http.StatusNotFound, "",
+			"no API endpoint at /api/v2/users"},
+		{"PATCH", "/api/v1/users", http.StatusMethodNotAllowed, "GET, HEAD, POST",
+			"method PATCH not allowed on /api/v1/users; allowed methods: GET, HEAD, POST"},
+		{"POST", "/api/v1/stats", http.StatusMethodNotAllowed, "GET, HEAD",
+			"method POST not allowed on /api/v1/stats; allowed methods: GET, HEAD"},
+	} {
+		for name, c := range clients {
+			req, err := http.NewRequest(tc.method, "http://"+c.host+tc.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.token != "" {
+				req.Header.Set("Authorization", "Bearer "+c.token)
+			}
+			resp, err := c.hc.Do(req)
+			if err != nil {
+				t.Fatalf("%s: %s %s: %v", name, tc.method, tc.path, err)
+			}
+			var e httpd.ErrorResponse
+			decodeErr := json.NewDecoder(resp.Body).Decode(&e)
+			resp.Body.Close()
+
+			label := name + ": " + tc.method + " " + tc.path
+			if resp.StatusCode != tc.status {
+				t.Errorf("%s: status %d, want %d", label, resp.StatusCode, tc.status)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("%s: Content-Type %q, want application/json", label, ct)
+			}
+			if allow := resp.Header.Get("Allow"); allow != tc.allow {
+				t.Errorf("%s: Allow %q, want %q", label, allow, tc.allow)
+			}
+			if decodeErr != nil {
+				t.Errorf("%s: body is not an error object: %v", label, decodeErr)
+			} else if e.Error != tc.want {
+				t.Errorf("%s: error %q, want %q", label, e.Error, tc.want)
+			}
+		}
+	}
+}

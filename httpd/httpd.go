@@ -58,7 +58,7 @@ type Server struct {
 	log       *slog.Logger
 	registry  *prometheus.Registry
 	public    *http.ServeMux // routes of the TCP listener
-	api       *http.ServeMux // routes of the REST API
+	api       http.Handler   // routes of the REST API
 	failures  failureLog
 
 	mu      sync.Mutex
@@ -82,7 +82,7 @@ func New(opts Options) *Server {
 		public:   http.NewServeMux(),
 	}
 	s.tokenHash = sha256.Sum256([]byte(opts.AdminToken))
-	s.api = s.apiRoutes()
+	s.api = jsonNoRoute(s.apiRoutes())
 	s.public.Handle("GET /metrics", metricsHandler(s.registry, log))
 	s.public.Handle(apiPrefix, http.HandlerFunc(s.gateAPI))
 	return s
