@@ -36,6 +36,7 @@ type Config struct {
 	HTTP         HTTP         `toml:"http"`
 	MUC          MUC          `toml:"muc"`
 	Push         Push         `toml:"push"`
+	Upload       Upload       `toml:"upload"`
 	Modules      Modules      `toml:"modules"`
 
 	// ExternalServices are the STUN and TURN servers announced to clients
@@ -282,6 +283,7 @@ func Default() *Config {
 		HTTP:         HTTP{Listen: "127.0.0.1:5280"},
 		MUC:          defaultMUC(),
 		Push:         defaultPush(),
+		Upload:       defaultUpload(),
 	}
 }
 

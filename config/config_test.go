@@ -72,6 +72,13 @@ func TestDefaultValues(t *testing.T) {
 		{"muc.history_length", c.MUC.HistoryLength, 20},
 		{"push.include_body", c.Push.IncludeBody, false},
 		{"push.min_interval", c.Push.MinInterval, 5 * time.Second},
+		{"upload.enabled", c.Upload.Enabled, true},
+		{"upload.service", c.Upload.Service, "upload.{domain}"},
+		{"upload.max_file_size", c.Upload.MaxFileSize, 100 * MiB},
+		{"upload.directory", c.Upload.Directory, "uploads"},
+		{"upload.expiry", c.Upload.Expiry, 720 * time.Hour},
+		{"upload.quota_per_user", c.Upload.QuotaPerUser, ByteSize(0)},
+		{"upload.public_url", c.Upload.PublicURL, ""},
 		{"modules.disabled", c.Modules.Disabled, []string(nil)},
 		{"external_service", c.ExternalServices, []ExternalService(nil)},
 	}

@@ -49,6 +49,7 @@ func (c *Config) Validate() error {
 	v.http(&c.HTTP)
 	v.muc(c)
 	v.push(&c.Push)
+	v.upload(c)
 	v.externalServices(c.ExternalServices)
 	v.modules(&c.Modules)
 	v.uniqueListeners(c)

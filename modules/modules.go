@@ -6,6 +6,8 @@ package modules
 
 import (
 	"fmt"
+	"net"
+	"net/http"
 	"sort"
 	"sync"
 
@@ -14,11 +16,26 @@ import (
 	"tern/storage"
 )
 
-// Env is the argument of a module's constructor: the host, the storage and the configuration.
+// Env is the argument of a module's constructor: the host, the storage,
+// the configuration and the HTTP listener.
 type Env struct {
 	Host   router.Host
 	Store  storage.Store
 	Config *config.Config
+	// HTTP mounts handlers on the http.listen listener; it is nil when
+	// the server has no such listener.
+	HTTP HTTPMux
+}
+
+// HTTPMux is the server's HTTP listener (http.listen) as modules see it.
+type HTTPMux interface {
+	// HandleHTTP mounts h for pattern, in the syntax of http.ServeMux,
+	// when the listener starts. The handler gets requests whose path is
+	// in canonical form, with no authorization applied.
+	HandleHTTP(pattern string, h http.Handler)
+	// HTTPAddr returns the bound address of the listener, or nil before
+	// it starts.
+	HTTPAddr() net.Addr
 }
 
 // Module describes a registered module.

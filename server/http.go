@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 
 	"tern/admin"
 	"tern/httpd"
@@ -26,6 +28,9 @@ func (s *Server) startHTTP() error {
 	})
 	h.Handle(WebSocketPath, s.c2s.WebSocketHandler())
 	s.mu.Lock()
+	for _, m := range s.mounts {
+		h.Handle(m.pattern, m.handler)
+	}
 	s.http = h
 	s.mu.Unlock()
 	if err := h.ServeSocket(s.cfg.Path(httpd.SocketName)); err != nil {
@@ -37,15 +42,39 @@ func (s *Server) startHTTP() error {
 	return s.listen("http", s.cfg.HTTP.Listen, h.Serve)
 }
 
+// httpMount is a handler that a module mounts on http.listen.
+type httpMount struct {
+	pattern string
+	handler http.Handler
+}
+
+// HandleHTTP implements modules.HTTPMux: it mounts h on http.listen when
+// the listener starts. Handlers mounted after Start are not served.
+func (s *Server) HandleHTTP(pattern string, h http.Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mounts = append(s.mounts, httpMount{pattern, h})
+}
+
+// HTTPAddr implements modules.HTTPMux: it returns the bound address of
+// http.listen, or nil before Start.
+func (s *Server) HTTPAddr() net.Addr {
+	if addrs := s.Addrs("http"); len(addrs) > 0 {
+		return addrs[0]
+	}
+	return nil
+}
+
 // Admin returns the administrative operations on this server's storage
 // and sessions.
 func (s *Server) Admin() *admin.Service {
 	return admin.New(s.store, admin.Options{
-		Domains:    s.cfg.Server.Domains,
-		Iterations: s.cfg.Auth.SCRAMIterations,
-		Hashes:     s.cfg.Auth.SCRAMHashes,
-		Sessions:   s.router,
-		Log:        s.log.With("component", "admin"),
+		Domains:           s.cfg.Server.Domains,
+		Iterations:        s.cfg.Auth.SCRAMIterations,
+		MinPasswordLength: s.cfg.Registration.MinPasswordLength,
+		Hashes:            s.cfg.Auth.SCRAMHashes,
+		Sessions:          s.router,
+		Log:               s.log.With("component", "admin"),
 	})
 }
 

@@ -40,6 +40,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	http      *httpd.Server // guarded by mu
+	mounts    []httpMount   // handlers of modules; guarded by mu
 	listeners []net.Listener
 	addrs     map[string][]net.Addr // listener kind → bound addresses
 	wg        sync.WaitGroup
@@ -84,7 +85,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	}
 	s := &Server{cfg: cfg, log: log, store: st, certs: cm, addrs: make(map[string][]net.Addr)}
 	s.router = router.New(log.With("component", "router"), cfg.Server.Domains, s.accountExists)
-	if err := modules.Start(&modules.Env{Host: s.router, Store: st, Config: cfg}, cfg.Modules.Disabled); err != nil {
+	env := &modules.Env{Host: s.router, Store: st, Config: cfg}
+	if cfg.HTTP.Listen != "" {
+		env.HTTP = s
+	}
+	if err := modules.Start(env, cfg.Modules.Disabled); err != nil {
 		st.Close()
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	_ "tern/modules/register"
 	_ "tern/modules/roster"
 	_ "tern/modules/time"
+	_ "tern/modules/upload"
 	_ "tern/modules/vcard"
 	_ "tern/modules/version"
 )
