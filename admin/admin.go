@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/secure/precis"
 	"mellium.im/xmpp/jid"
@@ -64,6 +65,11 @@ type Options struct {
 	// Iterations is the PBKDF2 iteration count of new SCRAM keys
 	// (auth.scram_iterations).
 	Iterations int
+	// MinPasswordLength is the shortest password that account creation
+	// and password changes accept, in Unicode code points
+	// (registration.min_password_length). Zero accepts any non-empty
+	// password.
+	MinPasswordLength int
 	// Hashes are the hash families of new SCRAM keys
 	// (auth.scram_hashes). Nil means every family sasl.Hashes lists.
 	Hashes []string
@@ -84,6 +90,7 @@ type Service struct {
 	domains    []string
 	served     map[string]bool
 	iterations int
+	minLength  int
 	hashes     []string
 	sessions   SessionTable
 	log        *slog.Logger
@@ -104,6 +111,7 @@ func New(accounts storage.Accounts, opts Options) *Service {
 		domains:    append([]string(nil), opts.Domains...),
 		served:     make(map[string]bool, len(opts.Domains)),
 		iterations: opts.Iterations,
+		minLength:  opts.MinPasswordLength,
 		hashes:     hashes,
 		sessions:   opts.Sessions,
 		log:        log,
@@ -152,14 +160,19 @@ func owner(j jid.JID) storage.Owner {
 	return storage.Owner{Domain: j.Domainpart(), Local: j.Localpart()}
 }
 
-// checkPassword rejects a password that sasl.NewKeys would reject, before
-// any key is derived.
-func checkPassword(account, password string) error {
+// checkPassword rejects a password shorter than the minimum, or one that
+// sasl.NewKeys would reject, before any key is derived. It counts code
+// points, as in-band registration does.
+func (s *Service) checkPassword(account, password string) error {
 	if password == "" {
 		return fmt.Errorf("%w for %s: the password is empty", ErrInvalidPassword, account)
 	}
 	if _, err := precis.OpaqueString.String(password); err != nil {
 		return fmt.Errorf("%w for %s: the password contains a character that passwords may not contain, such as a control character", ErrInvalidPassword, account)
+	}
+	if utf8.RuneCountInString(password) < s.minLength {
+		return fmt.Errorf("%w for %s: the password must have at least %d characters (registration.min_password_length)",
+			ErrInvalidPassword, account, s.minLength)
 	}
 	return nil
 }

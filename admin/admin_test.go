@@ -379,3 +379,38 @@ func TestSessionsWithoutServer(t *testing.T) {
 		t.Error("Stats.Running = true without a session table")
 	}
 }
+
+func TestMinPasswordLength(t *testing.T) {
+	st := openStore(t)
+	svc := New(st, Options{Domains: []string{"example.com"}, Iterations: testIterations, MinPasswordLength: 8})
+	ctx := context.Background()
+
+	// Eight code points in ten bytes reach the minimum; seven code points
+	// in fourteen bytes do not, because the length counts code points.
+	if err := svc.AddUsers(ctx, []NewUser{{JID: "alice@example.com", Password: "pässwörd"}}); err != nil {
+		t.Fatalf("AddUsers with 8 code points: %v", err)
+	}
+	for i, tc := range []struct{ jid, password string }{
+		0: {"bob@example.com", "ääääääää"[:14]},
+		1: {"bob@example.com", "x"},
+	} {
+		err := svc.AddUsers(ctx, []NewUser{{JID: tc.jid, Password: tc.password}})
+		if !errors.Is(err, ErrInvalidPassword) {
+			t.Errorf("%d: AddUsers = %v, want ErrInvalidPassword", i, err)
+		}
+		want := "invalid password for bob@example.com: the password must have at least 8 characters (registration.min_password_length)"
+		if err != nil && err.Error() != want {
+			t.Errorf("%d: error %q, want %q", i, err, want)
+		}
+	}
+	if n, _ := st.CountAccounts(ctx, "example.com"); n != 1 {
+		t.Errorf("example.com has %d accounts, want 1", n)
+	}
+
+	if err := svc.SetPassword(ctx, "alice@example.com", "short"); !errors.Is(err, ErrInvalidPassword) {
+		t.Errorf("SetPassword with 5 characters = %v, want ErrInvalidPassword", err)
+	}
+	if err := svc.SetPassword(ctx, "alice@example.com", "long enough"); err != nil {
+		t.Errorf("SetPassword with 11 characters: %v", err)
+	}
+}

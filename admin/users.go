@@ -30,7 +30,8 @@ type BatchCreator interface {
 
 // AddUsers creates an account for each user. Every JID must be the bare
 // JID of a user on a served domain and appear once, and every password
-// must be non-empty. Otherwise AddUsers creates nothing. When some of the
+// must have at least Options.MinPasswordLength characters. Otherwise
+// AddUsers creates nothing. When some of the
 // accounts exist already, it creates nothing and returns ErrExists naming
 // them.
 //
@@ -81,7 +82,7 @@ func (s *Service) checkNewUsers(users []NewUser) ([]jid.JID, error) {
 			return nil, fmt.Errorf("%w: %s is listed more than once", ErrInvalidJID, j)
 		}
 		seen[j.String()] = true
-		if err := checkPassword(j.String(), u.Password); err != nil {
+		if err := s.checkPassword(j.String(), u.Password); err != nil {
 			return nil, err
 		}
 		jids[i] = j
@@ -170,13 +171,14 @@ func (s *Service) DeleteUser(ctx context.Context, account string) error {
 }
 
 // SetPassword replaces the account's SCRAM keys with keys derived from
-// password. Sessions that are already authenticated stay open.
+// password, which must have at least Options.MinPasswordLength
+// characters. Sessions that are already authenticated stay open.
 func (s *Service) SetPassword(ctx context.Context, account, password string) error {
 	j, err := s.userJID(account)
 	if err != nil {
 		return err
 	}
-	if err := checkPassword(j.String(), password); err != nil {
+	if err := s.checkPassword(j.String(), password); err != nil {
 		return err
 	}
 	keys, err := sasl.NewKeys(password, s.iterations, s.hashes)

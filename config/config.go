@@ -158,7 +158,9 @@ type Auth struct {
 type Registration struct {
 	// Enabled lets clients create accounts.
 	Enabled bool `toml:"enabled"`
-	// MinPasswordLength is counted in Unicode code points.
+	// MinPasswordLength is the shortest password accepted, counted in
+	// Unicode code points. It applies to in-band registration and to
+	// accounts created or changed with ternctl and the admin API.
 	MinPasswordLength int `toml:"min_password_length"`
 	// RatePerIP is how many accounts one IP address may create per
 	// RateWindow; zero means no limit.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"tern/config"
 	"tern/httpd"
 )
 
@@ -20,7 +21,7 @@ func TestAPIErrorMessages(t *testing.T) {
 		status             int
 		want               string
 	}{
-		{"POST", "/api/v1/users", `{"jid":"mercutio@localhost","password":"pw"}`, http.StatusConflict,
+		{"POST", "/api/v1/users", `{"jid":"mercutio@localhost","password":"long enough"}`, http.StatusConflict,
 			"account already exists: mercutio@localhost"},
 		{"POST", "/api/v1/broadcast", `{"body":" "}`, http.StatusBadRequest,
 			"broadcast message has an empty body"},
@@ -30,7 +31,7 @@ func TestAPIErrorMessages(t *testing.T) {
 			"invalid password for x@localhost: the password contains a character that passwords may not contain, such as a control character"},
 		{"DELETE", "/api/v1/users/nobody@localhost", "", http.StatusNotFound,
 			"account does not exist: nobody@localhost"},
-		{"PUT", "/api/v1/users/nobody@localhost/password", `{"password":"x"}`, http.StatusNotFound,
+		{"PUT", "/api/v1/users/nobody@localhost/password", `{"password":"long enough"}`, http.StatusNotFound,
 			"account does not exist: nobody@localhost"},
 		{"PUT", "/api/v1/users/mercutio@localhost/password", "", http.StatusBadRequest,
 			"invalid request body: the body is empty"},
@@ -113,4 +114,27 @@ func TestAPIUnknownRouteJSON(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestAPIMinPasswordLength(t *testing.T) {
+	s := startServer(t, func(c *config.Config) { c.Registration.MinPasswordLength = 6 })
+	s.AddUser("alice", "alice-password")
+	c := socketClient(t, s)
+	want := "the password must have at least 6 characters (registration.min_password_length)"
+	for _, tc := range []struct{ method, path, body string }{
+		{"POST", "/api/v1/users", `{"jid":"bob@localhost","password":"12345"}`},
+		{"PUT", "/api/v1/users/alice@localhost/password", `{"password":"12345"}`},
+	} {
+		status, body := c.do(tc.method, tc.path, tc.body)
+		if status != http.StatusBadRequest {
+			t.Errorf("%s %s with 5 characters: status %d, want 400", tc.method, tc.path, status)
+		}
+		if !strings.Contains(string(body), want) {
+			t.Errorf("%s %s with 5 characters: body %s, want it to contain %q", tc.method, tc.path, body, want)
+		}
+	}
+	c.doJSON("POST", "/api/v1/users", `{"jid":"bob@localhost","password":"123456"}`, http.StatusCreated, nil)
+	c.doJSON("PUT", "/api/v1/users/alice@localhost/password", `{"password":"123456"}`, http.StatusNoContent, nil)
+	s.Login("bob", "123456", "r").Sync()
+	s.Login("alice", "123456", "r").Sync()
 }

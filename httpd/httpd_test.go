@@ -108,8 +108,8 @@ func TestAPITokenRequired(t *testing.T) {
 		want               int
 	}{
 		{"GET", "/api/v1/users", "", http.StatusOK},
-		{"POST", "/api/v1/users", `{"jid":"dave@localhost","password":"pw"}`, http.StatusCreated},
-		{"PUT", "/api/v1/users/bob@localhost/password", `{"password":"new"}`, http.StatusNoContent},
+		{"POST", "/api/v1/users", `{"jid":"dave@localhost","password":"dave-password"}`, http.StatusCreated},
+		{"PUT", "/api/v1/users/bob@localhost/password", `{"password":"new-password"}`, http.StatusNoContent},
 		{"DELETE", "/api/v1/users/carol@localhost", "", http.StatusNoContent},
 		{"GET", "/api/v1/sessions", "", http.StatusOK},
 		{"GET", "/api/v1/stats", "", http.StatusOK},
@@ -177,7 +177,7 @@ func TestAPIErrors(t *testing.T) {
 		method, path, body string
 		want               int
 	}{
-		{"POST", "/api/v1/users", `{"jid":"alice@localhost","password":"pw"}`, http.StatusConflict},
+		{"POST", "/api/v1/users", `{"jid":"alice@localhost","password":"alice-password"}`, http.StatusConflict},
 		{"POST", "/api/v1/users", `{"jid":"x@elsewhere.example","password":"pw"}`, http.StatusBadRequest},
 		{"POST", "/api/v1/users", `{"jid":"x@localhost","password":""}`, http.StatusBadRequest},
 		{"POST", "/api/v1/users", `{"jid":"x@localhost","password":"pw","admin":true}`, http.StatusBadRequest},
@@ -185,7 +185,7 @@ func TestAPIErrors(t *testing.T) {
 		{"POST", "/api/v1/users", `[]`, http.StatusBadRequest},
 		{"DELETE", "/api/v1/users/nobody@localhost", "", http.StatusNotFound},
 		{"DELETE", "/api/v1/users/alice@localhost%2Fres", "", http.StatusBadRequest},
-		{"PUT", "/api/v1/users/nobody@localhost/password", `{"password":"x"}`, http.StatusNotFound},
+		{"PUT", "/api/v1/users/nobody@localhost/password", `{"password":"new-password"}`, http.StatusNotFound},
 		{"PUT", "/api/v1/users/alice@localhost/password", big, http.StatusRequestEntityTooLarge},
 		{"GET", "/api/v1/users?domain=elsewhere.example", "", http.StatusBadRequest},
 		{"PATCH", "/api/v1/users", "", http.StatusMethodNotAllowed},
@@ -209,7 +209,7 @@ func TestBulkAddThousand(t *testing.T) {
 	const n = 1000
 	users := make([]admin.NewUser, n)
 	for i := range users {
-		users[i] = admin.NewUser{JID: fmt.Sprintf("user%04d@localhost", i), Password: fmt.Sprintf("pw-%d", i)}
+		users[i] = admin.NewUser{JID: fmt.Sprintf("user%04d@localhost", i), Password: fmt.Sprintf("password-%d", i)}
 	}
 	body, _ := json.Marshal(users)
 	start := time.Now()
@@ -224,7 +224,7 @@ func TestBulkAddThousand(t *testing.T) {
 	if st.Accounts["localhost"] != n {
 		t.Errorf("stats accounts = %v, want localhost: %d", st.Accounts, n)
 	}
-	s.Login("user0999", "pw-999", "r").Sync()
+	s.Login("user0999", "password-999", "r").Sync()
 }
 
 func TestDeleteKicksSession(t *testing.T) {

@@ -69,9 +69,10 @@ func (c *cli) openStorage(ctx context.Context, cfg *config.Config, socket string
 	}
 	fmt.Fprintf(c.stderr, "ternctl: ternd is not running (nothing listens on %s); using the %s storage directly\n", socket, cfg.Storage.Backend)
 	svc := admin.New(st, admin.Options{
-		Domains:    cfg.Server.Domains,
-		Iterations: cfg.Auth.SCRAMIterations,
-		Hashes:     cfg.Auth.SCRAMHashes,
+		Domains:           cfg.Server.Domains,
+		Iterations:        cfg.Auth.SCRAMIterations,
+		MinPasswordLength: cfg.Registration.MinPasswordLength,
+		Hashes:            cfg.Auth.SCRAMHashes,
 	})
 	return svc, func() { st.Close() }, nil
 }

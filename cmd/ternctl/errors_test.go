@@ -36,3 +36,27 @@ func TestErrorOutput(t *testing.T) {
 func hasLastLine(out, want string) bool {
 	return strings.HasSuffix("\n"+out, "\n"+want)
 }
+
+func TestMinPasswordLength(t *testing.T) {
+	s := xmpptest.Start(t)
+	cfg := configFor(t, s)
+	s.AddUser("romeo", "romeo-password")
+
+	check := func(t *testing.T) {
+		want := "the password must have at least 8 characters (registration.min_password_length)\n"
+		r := ternctl(t, "", "1234567\n", args(cfg, "user", "add", "juliet@localhost")...)
+		if r.code != 1 || !strings.HasSuffix(r.stderr, want) {
+			t.Errorf("add with 7 characters exited %d with %q, want 1 and %q", r.code, r.stderr, want)
+		}
+		r = ternctl(t, "", "1234567\n", args(cfg, "user", "passwd", "romeo@localhost")...)
+		if r.code != 1 || !strings.HasSuffix(r.stderr, want) {
+			t.Errorf("passwd with 7 characters exited %d with %q, want 1 and %q", r.code, r.stderr, want)
+		}
+	}
+	t.Run("socket", check)
+	s.Stop()
+	t.Run("storage", check)
+
+	s = s.Restart()
+	s.Login("romeo", "romeo-password", "r").Sync()
+}

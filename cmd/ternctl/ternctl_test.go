@@ -107,7 +107,7 @@ func TestUserAddViaSocket(t *testing.T) {
 	}
 	s.Login("alice", "s3cret pass", "phone").Sync()
 
-	r = ternctl(t, "", "other\n", args(cfg, "user", "add", "alice@localhost")...)
+	r = ternctl(t, "", "other password\n", args(cfg, "user", "add", "alice@localhost")...)
 	if r.code != 1 || !strings.Contains(r.stderr, "account already exists") {
 		t.Errorf("second add exited %d with %q, want 1 and an already-exists error", r.code, r.stderr)
 	}
@@ -175,7 +175,7 @@ func TestUserCommandsWithoutServer(t *testing.T) {
 	s.AddUser("dave", "pw-dave")
 	s.Stop()
 
-	r := mustRun(t, "", "pw-erin\n", args(cfg, "user", "add", "erin@localhost")...)
+	r := mustRun(t, "", "erin-password\n", args(cfg, "user", "add", "erin@localhost")...)
 	if !strings.Contains(r.stderr, "ternd is not running") {
 		t.Errorf("stderr = %q, want a note that the storage is used directly", r.stderr)
 	}
@@ -194,7 +194,7 @@ func TestUserCommandsWithoutServer(t *testing.T) {
 	}
 
 	s = s.Restart()
-	s.Login("erin", "pw-erin", "r").Sync()
+	s.Login("erin", "erin-password", "r").Sync()
 	s.Login("dave", "new-dave", "r").Sync()
 }
 
@@ -202,7 +202,7 @@ func TestUserAddWithoutServerUsesSCRAMHashes(t *testing.T) {
 	s := xmpptest.Start(t, func(c *config.Config) { c.Auth.SCRAMHashes = []string{"SHA-256"} })
 	cfg := configFor(t, s)
 	s.Stop()
-	mustRun(t, "", "pw-erin\n", args(cfg, "user", "add", "erin@localhost")...)
+	mustRun(t, "", "erin-password\n", args(cfg, "user", "add", "erin@localhost")...)
 
 	s = s.Restart()
 	a, err := s.Store().GetAccount(context.Background(), storage.Owner{Domain: "localhost", Local: "erin"})
@@ -212,7 +212,7 @@ func TestUserAddWithoutServerUsesSCRAMHashes(t *testing.T) {
 	if len(a.Keys) != 1 || a.Keys[0].Hash != "SHA-256" {
 		t.Errorf("erin has keys %+v, want one SHA-256 key", a.Keys)
 	}
-	s.Login("erin", "pw-erin", "r").Sync()
+	s.Login("erin", "erin-password", "r").Sync()
 }
 
 func TestDefaultDataDirectory(t *testing.T) {
