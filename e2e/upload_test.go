@@ -2,11 +2,17 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -303,4 +309,73 @@ func TestUploadDisabled(t *testing.T) {
 	if resp.Type != "error" {
 		t.Errorf("slot request with upload disabled: %s, want an error", resp)
 	}
+}
+
+// TestUploadSlixmpp uploads with slixmpp's xep_0363 plugin, which
+// requests the slot, honours max-file-size and PUTs with aiohttp.
+func TestUploadSlixmpp(t *testing.T) {
+	requireSlixmppUpload(t)
+	s := startUpload(t, func(c *config.Config) { c.Upload.MaxFileSize = 64 * config.KiB })
+	dir := t.TempDir()
+	small := make([]byte, 50_000)
+	rand.Read(small)
+	smallPath := filepath.Join(dir, "balcony scene.png")
+	largePath := filepath.Join(dir, "large.png")
+	if err := os.WriteFile(smallPath, small, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(largePath, make([]byte, 64*1024+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	host, port, _ := net.SplitHostPort(s.Addr("c2s"))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, systemPython, "testdata/slixmpp_upload.py", host, port, smallPath, largePath)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("slixmpp upload: %v\n%s", err, stderr.String())
+	}
+	var got struct {
+		Service     string `json:"service"`
+		MaxFileSize int64  `json:"max_file_size"`
+		URL         string `json:"url"`
+		TooBig      bool   `json:"too_big"`
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
+		t.Fatalf("slixmpp output %q: %v\n%s", stdout.String(), err, stderr.String())
+	}
+	if got.Service != uploadService {
+		t.Errorf("service found by slixmpp = %q, want %s", got.Service, uploadService)
+	}
+	if got.MaxFileSize != 64*1024 {
+		t.Errorf("max-file-size read by slixmpp = %d, want %d", got.MaxFileSize, 64*1024)
+	}
+	if !got.TooBig {
+		t.Errorf("slixmpp uploaded a file larger than max-file-size")
+	}
+	resp, body := httpDo(t, "GET", got.URL, "", nil)
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, small) {
+		t.Errorf("GET %s: %s, %d bytes, want the %d uploaded", got.URL, resp.Status, len(body), len(small))
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "image/png" {
+		t.Errorf("Content-Type = %q, want image/png", ct)
+	}
+}
+
+// requireSlixmppUpload skips unless slixmpp and aiohttp, which its
+// xep_0363 plugin imports, are installed. Under CI their absence fails.
+func requireSlixmppUpload(t *testing.T) {
+	t.Helper()
+	requireSlixmpp(t)
+	err := exec.Command(systemPython, "-c", "import aiohttp").Run()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("python3-aiohttp is not installed (run make deps): %v", err)
+	}
+	t.Skipf("python3-aiohttp is not installed (run make deps): %v", err)
 }
