@@ -61,6 +61,9 @@ func (s *Service) AddUsers(ctx context.Context, users []NewUser) error {
 		}
 		return fmt.Errorf("store %d accounts: %w", len(accounts), err)
 	}
+	for _, j := range jids {
+		s.log.Info("account created", "jid", j.String())
+	}
 	s.log.Info("accounts created", "count", len(accounts),
 		"derive_keys", derived.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -165,8 +168,7 @@ func (s *Service) DeleteUser(ctx context.Context, account string) error {
 			closed++
 		}
 	}
-	s.log.Info("account deleted", "domain", j.Domainpart(), "sessions_closed", closed)
-	s.log.Debug("account deleted", "jid", j.String())
+	s.log.Info("account deleted", "jid", j.String(), "sessions_closed", closed)
 	return nil
 }
 
@@ -192,7 +194,7 @@ func (s *Service) SetPassword(ctx context.Context, account, password string) err
 	if err != nil {
 		return fmt.Errorf("store keys of %s: %w", j, err)
 	}
-	s.log.Info("password changed", "domain", j.Domainpart())
+	s.log.Info("password changed", "jid", j.String())
 	return nil
 }
 

@@ -272,7 +272,9 @@ func (c *conn) authSucceeded(ex *sasl.Exchange, out []byte) (bool, error) {
 	c.authed = true
 	c.user = j.Localpart()
 	c.log = c.log.With("jid", account)
-	c.log.Debug("authenticated", "mechanism", ex.Mechanism(), "delay", delay)
+	// The conn attribute that c.log adds is also the ID of the session
+	// that a bind creates.
+	c.log.Info("authentication succeeded", "ip", c.ip, "mechanism", ex.Mechanism(), "delay", delay)
 	c.rd.Reset(c.br)
 	return true, nil
 }

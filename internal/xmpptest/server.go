@@ -23,6 +23,7 @@ type Server struct {
 	*server.Server
 	t       testing.TB
 	cfg     *config.Config
+	log     *slog.Logger
 	stopped bool
 }
 
@@ -31,6 +32,17 @@ type Server struct {
 // options change the configuration before start. The server stops when
 // the test ends.
 func Start(t testing.TB, opts ...func(*config.Config)) *Server {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("TERN_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return StartWithLog(t, log, opts...)
+}
+
+// StartWithLog is Start with the server's records sent to log, so that a
+// test can check what the server logs.
+func StartWithLog(t testing.TB, log *slog.Logger, opts ...func(*config.Config)) *Server {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Server.DataDir = t.TempDir()
@@ -44,15 +56,11 @@ func Start(t testing.TB, opts ...func(*config.Config)) *Server {
 	for _, o := range opts {
 		o(cfg)
 	}
-	return startWith(t, cfg)
+	return startWith(t, cfg, log)
 }
 
-func startWith(t testing.TB, cfg *config.Config) *Server {
+func startWith(t testing.TB, cfg *config.Config, log *slog.Logger) *Server {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if os.Getenv("TERN_TEST_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	srv, err := server.New(ctx, cfg, log)
@@ -63,7 +71,7 @@ func startWith(t testing.TB, cfg *config.Config) *Server {
 		srv.Shutdown(ctx)
 		t.Fatalf("start listeners: %v", err)
 	}
-	s := &Server{Server: srv, t: t, cfg: cfg}
+	s := &Server{Server: srv, t: t, cfg: cfg, log: log}
 	t.Cleanup(s.Stop)
 	return s
 }
@@ -81,12 +89,12 @@ func (s *Server) Stop() {
 	}
 }
 
-// Restart stops the server and starts a new one on the same configuration
-// and data, on new ports.
+// Restart stops the server and starts a new one on the same configuration,
+// data and logger, on new ports.
 func (s *Server) Restart() *Server {
 	s.t.Helper()
 	s.Stop()
-	return startWith(s.t, s.cfg)
+	return startWith(s.t, s.cfg, s.log)
 }
 
 // Addr returns the first bound address of a listener kind ("c2s",

@@ -41,6 +41,7 @@ func (s *service) changePassword(ctx context.Context, iq *stanza.Stanza, q *stan
 	if err != nil {
 		return nil, fmt.Errorf("register: store new keys: %w", err)
 	}
+	s.log.Info("password changed", "jid", account.String())
 	return stanza.Result(iq), nil
 }
 
@@ -62,7 +63,7 @@ func (s *service) cancel(ctx context.Context, iq *stanza.Stanza, q *stanza.Eleme
 	if err != nil {
 		return nil, fmt.Errorf("register: delete account: %w", err)
 	}
-	s.log.Info("account removed", "domain", account.Domainpart())
+	s.log.Info("account removed", "jid", account.String())
 	s.host.Route(ctx, stanza.Result(iq))
 	for _, sess := range s.host.Sessions(account) {
 		sess.Close(stream.NotAuthorized.WithText("account removed"))

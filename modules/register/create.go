@@ -48,7 +48,7 @@ func (s *service) create(ctx context.Context, info router.ConnInfo, q *stanza.El
 		s.limit.release(info.RemoteIP, slot)
 		return err
 	}
-	s.log.Info("account registered", "domain", account.Domainpart())
+	s.log.Info("account registered", "jid", account.String(), "ip", info.RemoteIP)
 	return nil
 }
 
