@@ -56,7 +56,15 @@ type Event struct {
 	// Session is the local session that sent the stanza, for Outbound
 	// hooks; nil otherwise.
 	Session Session
+
+	after []func(context.Context)
 }
+
+// After makes f run once the hooks of the current stage are done with
+// the stanza, whichever hook ended the chain. A push notification uses it
+// to go out only after offline storage has kept the message that the
+// woken client will fetch.
+func (ev *Event) After(f func(context.Context)) { ev.after = append(ev.after, f) }
 
 // Hook is a function run at a stage for one stanza kind.
 type Hook func(ctx context.Context, ev *Event) Result

@@ -287,10 +287,17 @@ func (r *Router) Lookup(name string) any {
 func (r *Router) Logger(module string) *slog.Logger { return r.log.With("module", module) }
 
 func (r *Router) runHooks(ctx context.Context, stage Stage, ev *Event) Result {
+	result := Continue
 	for _, e := range r.hooks[hookKey{stage, ev.Stanza.Name}] {
 		if e.h(ctx, ev) == Stop {
-			return Stop
+			result = Stop
+			break
 		}
 	}
-	return Continue
+	after := ev.after
+	ev.after = nil
+	for _, f := range after {
+		f(ctx)
+	}
+	return result
 }

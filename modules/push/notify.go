@@ -99,7 +99,9 @@ func (m *module) inboundMessage(ctx context.Context, ev *router.Event) router.Re
 func (m *module) undeliverable(ctx context.Context, ev *router.Event) router.Result {
 	s := ev.Stanza
 	if pushable(s) && len(m.host.Sessions(s.To.Bare())) == 0 {
-		m.notify(ctx, s)
+		// Offline storage runs later in this chain. A client that the
+		// notification wakes must find the message stored when it logs in.
+		ev.After(func(ctx context.Context) { m.notify(ctx, s) })
 	}
 	return router.Continue
 }
