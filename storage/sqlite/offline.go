@@ -55,6 +55,8 @@ var (
 
 // PushOffline implements storage.Offline.
 func (s *Store) PushOffline(ctx context.Context, o storage.Owner, stanza []byte, limit int) error {
+	s.offlinePushes.Add(1)
+	defer s.offlinePushes.Add(-1)
 	err := s.writeTx(ctx, func(tx *stmtTx) error {
 		if err := growQueue(tx, o, limit); err != nil {
 			return err
@@ -93,17 +95,20 @@ func growQueue(tx *stmtTx, o storage.Owner, limit int) error {
 func (s *Store) PopOffline(ctx context.Context, o storage.Owner) ([]storage.OfflineMessage, error) {
 	// Most logins find no messages. Reading the queue length on the reader
 	// pool spares them a write transaction, which waits for the single
-	// writer. A message stored after this read waits for the next login,
-	// as it would if it were stored just after the write transaction.
-	queued, err := s.queuedOffline(ctx, o)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: pop offline messages of %s: %w", o, err)
-	}
-	if !queued {
-		return nil, nil
+	// writer. While a PushOffline of this process is under way, the read
+	// could miss its message, which a client woken by a push notification
+	// logs in to fetch, so the pop then waits for the writer instead.
+	if s.offlinePushes.Load() == 0 {
+		queued, err := s.queuedOffline(ctx, o)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: pop offline messages of %s: %w", o, err)
+		}
+		if !queued {
+			return nil, nil
+		}
 	}
 	var msgs []storage.OfflineMessage
-	err = s.writeTx(ctx, func(tx *stmtTx) error {
+	err := s.writeTx(ctx, func(tx *stmtTx) error {
 		if _, err := tx.exec(emptyQueueSQL, o.Domain, o.Local); err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"tern/storage"
@@ -39,6 +40,9 @@ type Store struct {
 	// Prepared statements by query text, filled by Open and read-only after.
 	writeStmts map[string]*sql.Stmt
 	readStmts  map[string]*sql.Stmt
+
+	// offlinePushes counts the PushOffline calls under way.
+	offlinePushes atomic.Int64
 }
 
 // The queries of the repository files, registered at package
