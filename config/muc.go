@@ -50,7 +50,14 @@ func defaultMUC() MUC {
 // normalized form. It returns "" when the result is not a valid domain,
 // which Validate reports.
 func (m MUC) ServiceDomain(serverDomain string) string {
-	d, err := normalizeDomain(strings.ReplaceAll(m.Service, MUCDomainPlaceholder, serverDomain))
+	return serviceDomain(m.Service, MUCDomainPlaceholder, serverDomain)
+}
+
+// serviceDomain replaces placeholder in pattern with serverDomain and
+// returns the result in normalized form, or "" when it is not a valid
+// domain.
+func serviceDomain(pattern, placeholder, serverDomain string) string {
+	d, err := normalizeDomain(strings.ReplaceAll(pattern, placeholder, serverDomain))
 	if err != nil {
 		return ""
 	}

@@ -50,11 +50,7 @@ func defaultUpload() Upload {
 // ServiceDomain returns the upload service domain for a server domain,
 // in normalized form, or "" when the result is not a valid domain.
 func (u Upload) ServiceDomain(serverDomain string) string {
-	d, err := normalizeDomain(strings.ReplaceAll(u.Service, UploadDomainPlaceholder, serverDomain))
-	if err != nil {
-		return ""
-	}
-	return d
+	return serviceDomain(u.Service, UploadDomainPlaceholder, serverDomain)
 }
 
 func (v *validator) upload(c *Config) {
