@@ -63,7 +63,7 @@ func (s *service) cancel(ctx context.Context, iq *stanza.Stanza, q *stanza.Eleme
 	if err != nil {
 		return nil, fmt.Errorf("register: delete account: %w", err)
 	}
-	s.log.Info("account removed", "jid", account.String())
+	s.log.Info("account deleted", "jid", account.String(), "by", "in-band registration")
 	s.host.Route(ctx, stanza.Result(iq))
 	for _, sess := range s.host.Sessions(account) {
 		sess.Close(stream.NotAuthorized.WithText("account removed"))

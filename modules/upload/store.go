@@ -32,7 +32,7 @@ var (
 	errSlotBusy     = errors.New("an upload to this slot is in progress")
 	errStored       = errors.New("a file was already uploaded to this slot")
 	errQuota        = errors.New("the upload quota is exceeded")
-	errTooManySlots = errors.New("too many upload slots are waiting for their upload")
+	errTooManySlots = fmt.Errorf("%d upload slots of this account are waiting for their upload; each expires %v after it was requested", maxPendingSlots, slotTimeout)
 	errTooLarge     = errors.New("the body is larger than the size announced in the slot request")
 	errTooShort     = errors.New("the body is shorter than the size announced in the slot request")
 )
