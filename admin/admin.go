@@ -127,9 +127,9 @@ func (s *Service) Domains() []string { return append([]string(nil), s.domains...
 
 // userJID parses raw as the bare JID of an account on a served domain.
 func (s *Service) userJID(raw string) (jid.JID, error) {
-	j, err := jid.Parse(raw)
+	j, err := parseJID(raw)
 	if err != nil {
-		return jid.JID{}, fmt.Errorf("%w %q: %v", ErrInvalidJID, raw, err)
+		return jid.JID{}, err
 	}
 	if j.Localpart() == "" {
 		return jid.JID{}, fmt.Errorf("%w %q: a user JID needs a localpart, as in user@%s", ErrInvalidJID, raw, j.Domainpart())

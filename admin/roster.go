@@ -40,9 +40,9 @@ func (s *Service) SetRosterItem(ctx context.Context, user, contact, name string,
 	if err != nil {
 		return err
 	}
-	c, err := stanza.ParseJID(contact)
+	c, err := parseJID(contact)
 	if err != nil {
-		return fmt.Errorf("%w %q: %v", ErrInvalidJID, contact, err)
+		return err
 	}
 	if err := s.checkExists(ctx, u); err != nil {
 		return err
@@ -62,9 +62,9 @@ func (s *Service) RemoveRosterItem(ctx context.Context, user, contact string) er
 	if err != nil {
 		return err
 	}
-	c, err := stanza.ParseJID(contact)
+	c, err := parseJID(contact)
 	if err != nil {
-		return fmt.Errorf("%w %q: %v", ErrInvalidJID, contact, err)
+		return err
 	}
 	if err := s.checkExists(ctx, u); err != nil {
 		return err
