@@ -8,11 +8,17 @@ import (
 )
 
 // requireCanonical responds with 400 to requests whose path is not in
-// canonical form and passes the others to next.
+// canonical form and passes the others to next. Under the REST API's
+// prefix the response is a JSON error, like the API's other errors.
 func requireCanonical(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := checkCanonical(requestPath(r)); err != nil {
-			http.Error(w, "invalid request path: "+err.Error(), http.StatusBadRequest)
+			msg := "invalid request path: " + err.Error()
+			if strings.HasPrefix(r.URL.Path, apiPrefix) {
+				writeJSON(w, http.StatusBadRequest, ErrorResponse{Error: msg})
+			} else {
+				http.Error(w, msg, http.StatusBadRequest)
+			}
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -195,6 +195,10 @@ func TestAPIErrors(t *testing.T) {
 		if status != tc.want {
 			t.Errorf("%s %s = %d %s, want %d", tc.method, tc.path, status, body, tc.want)
 		}
+		var er httpd.ErrorResponse
+		if err := json.Unmarshal([]byte(body), &er); err != nil || er.Error == "" {
+			t.Errorf("%s %s: body %q is not a JSON error", tc.method, tc.path, body)
+		}
 	}
 	var users httpd.UsersResponse
 	c.doJSON("GET", "/api/v1/users", "", http.StatusOK, &users)
