@@ -55,7 +55,7 @@ func (c *cli) broadcast(ctx context.Context, args []string) error {
 	}
 
 	b := admin.Broadcast{Body: body, Subject: *subject, Offline: *offline, Domain: *domain}
-	return c.withOps(ctx, true, func(ops operations) error {
+	return c.withOps(ctx, serverOnly, func(ops operations) error {
 		res, err := ops.Broadcast(ctx, b)
 		if err != nil {
 			return err

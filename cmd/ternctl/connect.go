@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"os"
 	"syscall"
 	"time"
 
@@ -31,10 +32,24 @@ type operations interface {
 // dialTimeout bounds the connection attempt to the control socket.
 const dialTimeout = 5 * time.Second
 
-// connect returns the operations of the running server, or of the
-// storage when no server listens on the control socket, unless
-// needServer is set. The caller calls close when done.
-func (c *cli) connect(ctx context.Context, needServer bool) (ops operations, close func(), err error) {
+// storageUse says whether a command may run without the server, on the
+// storage directly.
+type storageUse int
+
+const (
+	// serverOnly commands need the running server.
+	serverOnly storageUse = iota
+	// existingStorage commands fall back to a database that exists.
+	existingStorage
+	// newStorage commands, which create accounts, may also create the
+	// SQLite database, as on a first setup before ternd has run.
+	newStorage
+)
+
+// connect returns the operations of the running server, or, when no
+// server listens on the control socket and use allows it, of the
+// storage. The caller calls close when done.
+func (c *cli) connect(ctx context.Context, use storageUse) (ops operations, close func(), err error) {
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return nil, nil, err
@@ -49,8 +64,14 @@ func (c *cli) connect(ctx context.Context, needServer bool) (ops operations, clo
 	if !notRunning(err) {
 		return nil, nil, fmt.Errorf("connect to ternd at %s: %w; run ternctl as the user that runs ternd", path, err)
 	}
-	if needServer {
+	if use == serverOnly {
 		return nil, nil, fmt.Errorf("ternd is not running (nothing listens on %s)", path)
+	}
+	if use == existingStorage && cfg.Storage.Backend != "postgres" {
+		db := cfg.Path(cfg.Storage.SQLiteFile)
+		if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("ternd is not running (nothing listens on %s) and there is no database at %s; give ternctl the server's configuration with -config FILE", path, db)
+		}
 	}
 	return c.openStorage(ctx, cfg, path)
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -220,6 +222,22 @@ func TestDefaultDataDirectory(t *testing.T) {
 	mustRun(t, dir, "pw-frank\n", "user", "add", "frank@localhost")
 	s := xmpptest.Start(t, func(c *config.Config) { c.Server.DataDir = filepath.Join(dir, "data") })
 	s.Login("frank", "pw-frank", "r").Sync()
+}
+
+// TestMissingDatabase: without a server and without a database, commands
+// that read accounts fail and create nothing, so that a ternctl run
+// without the server's -config does not report an empty server.
+func TestMissingDatabase(t *testing.T) {
+	dir := t.TempDir()
+	for _, command := range [][]string{{"user", "list"}, {"stats"}, {"user", "delete", "a@localhost"}} {
+		r := ternctl(t, dir, "", command...)
+		if r.code != 1 || !strings.Contains(r.stderr, "no database at") || !strings.Contains(r.stderr, "-config") {
+			t.Errorf("ternctl %q exited with %d and %q, want 1 and an error naming the missing database and -config", command, r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the commands created %s (stat: %v)", filepath.Join(dir, "data"), err)
+	}
 }
 
 func TestUsage(t *testing.T) {

@@ -41,7 +41,7 @@ func (c *cli) user(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return c.withOps(ctx, false, func(ops operations) error {
+		return c.withOps(ctx, existingStorage, func(ops operations) error {
 			if err := ops.DeleteUser(ctx, account); err != nil {
 				return err
 			}
@@ -60,8 +60,8 @@ func (c *cli) user(ctx context.Context, args []string) error {
 }
 
 // withOps runs f on the operations of the server or the storage.
-func (c *cli) withOps(ctx context.Context, needServer bool, f func(operations) error) error {
-	ops, closeOps, err := c.connect(ctx, needServer)
+func (c *cli) withOps(ctx context.Context, use storageUse, f func(operations) error) error {
+	ops, closeOps, err := c.connect(ctx, use)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (c *cli) userAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.withOps(ctx, false, func(ops operations) error {
+	return c.withOps(ctx, newStorage, func(ops operations) error {
 		if err := ops.AddUsers(ctx, []admin.NewUser{{JID: account, Password: password}}); err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func (c *cli) userAddFile(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	return c.withOps(ctx, false, func(ops operations) error {
+	return c.withOps(ctx, newStorage, func(ops operations) error {
 		start := time.Now()
 		if err := ops.AddUsers(ctx, users); err != nil {
 			return err
@@ -144,7 +144,7 @@ func (c *cli) userPasswd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.withOps(ctx, false, func(ops operations) error {
+	return c.withOps(ctx, existingStorage, func(ops operations) error {
 		if err := ops.SetPassword(ctx, account, password); err != nil {
 			return err
 		}
@@ -161,7 +161,7 @@ func (c *cli) userList(ctx context.Context, args []string) error {
 	if len(args) == 1 {
 		domain = args[0]
 	}
-	return c.withOps(ctx, false, func(ops operations) error {
+	return c.withOps(ctx, existingStorage, func(ops operations) error {
 		users, err := ops.ListUsers(ctx, domain)
 		if err != nil {
 			return err
@@ -175,7 +175,7 @@ func (c *cli) userList(ctx context.Context, args []string) error {
 
 // sessions lists the running server's sessions.
 func (c *cli) sessions(ctx context.Context) error {
-	return c.withOps(ctx, true, func(ops operations) error {
+	return c.withOps(ctx, serverOnly, func(ops operations) error {
 		list, err := ops.Sessions(ctx)
 		if err != nil {
 			return err
@@ -199,7 +199,7 @@ func (c *cli) sessions(ctx context.Context) error {
 
 // stats prints the counts of sessions and accounts.
 func (c *cli) stats(ctx context.Context) error {
-	return c.withOps(ctx, false, func(ops operations) error {
+	return c.withOps(ctx, existingStorage, func(ops operations) error {
 		st, err := ops.Stats(ctx)
 		if err != nil {
 			return err
