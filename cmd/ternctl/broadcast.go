@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +19,7 @@ const broadcastUsage = `Usage:
 Sends MESSAGE from the server to its users; without MESSAGE arguments the
 message is read from standard input. The arguments are joined by spaces.
 
-  -offline        send to every account instead of every online session;
+  -offline        send to every account instead of every available session;
                   accounts with no session get the message when they next
                   log in
   -subject TEXT   the message's subject
@@ -34,12 +35,15 @@ const maxMessageInput = 64 << 10
 // broadcast sends a message to the users of the running server.
 func (c *cli) broadcast(ctx context.Context, args []string) error {
 	flags := flag.NewFlagSet("broadcast", flag.ContinueOnError)
-	flags.SetOutput(c.stderr)
+	flags.SetOutput(io.Discard) // run prints the error, Usage the help
 	flags.Usage = func() { fmt.Fprint(c.stderr, broadcastUsage) }
 	offline := flags.Bool("offline", false, "send to every account, also those offline")
 	subject := flags.String("subject", "", "the message's subject")
 	domain := flags.String("domain", "", "only the users of this domain")
 	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return usageError{err.Error()}
 	}
 

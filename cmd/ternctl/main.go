@@ -42,7 +42,7 @@ Commands:
   sessions                 list the sessions of the running server
   stats                    show the numbers of sessions and accounts
   broadcast [-offline] [-subject TEXT] [-domain DOMAIN] [MESSAGE]
-                           send a message to every online session, or with
+                           send a message to every available session, or with
                            -offline to every account; MESSAGE is read from
                            standard input when not given
   help [COMMAND]           show this text, or the usage of COMMAND
@@ -130,15 +130,18 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 
 // help prints the usage of a command, or of ternctl.
 func (c *cli) help(args []string) error {
-	if len(args) > 0 && args[0] == "user" {
+	if len(args) == 0 {
+		fmt.Fprint(c.stdout, usageText)
+		return nil
+	}
+	switch args[0] {
+	case "user":
 		fmt.Fprint(c.stdout, userUsage)
-		return nil
-	}
-	if len(args) > 0 && args[0] == "broadcast" {
+	case "broadcast":
 		fmt.Fprint(c.stdout, broadcastUsage)
-		return nil
+	default:
+		return usageError{fmt.Sprintf("no help for %q; the commands with their own help are user and broadcast", args[0])}
 	}
-	fmt.Fprint(c.stdout, usageText)
 	return nil
 }
 

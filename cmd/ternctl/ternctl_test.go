@@ -256,13 +256,21 @@ func TestUsage(t *testing.T) {
 		{[]string{"user", "list", "a", "b"}, 2, "at most one domain"},
 		{[]string{"stats", "x"}, 2, "stats takes no arguments"},
 		{[]string{"-config", "/nonexistent/ternd.toml", "stats"}, 1, "/nonexistent/ternd.toml"},
+		{[]string{"help", "nothing"}, 2, `no help for "nothing"`},
+		{[]string{"broadcast", "-bogus", "x"}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"user", "add", "-bogus"}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"broadcast", "-h"}, 0, "ternctl broadcast [-offline]"},
 	} {
 		r := ternctl(t, t.TempDir(), "", tc.args...)
 		if r.code != tc.code {
 			t.Errorf("ternctl %q exited with %d, want %d", tc.args, r.code, tc.code)
 		}
-		if !strings.Contains(r.stdout+r.stderr, tc.want) {
-			t.Errorf("ternctl %q output %q lacks %q", tc.args, r.stdout+r.stderr, tc.want)
+		out := r.stdout + r.stderr
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("ternctl %q output %q lacks %q", tc.args, out, tc.want)
+		}
+		if n := strings.Count(out, tc.want); n > 1 {
+			t.Errorf("ternctl %q prints %q %d times", tc.args, tc.want, n)
 		}
 	}
 }

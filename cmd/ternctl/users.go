@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -79,10 +80,13 @@ func oneJID(command string, args []string) (string, error) {
 
 func (c *cli) userAdd(ctx context.Context, args []string) error {
 	flags := flag.NewFlagSet("user add", flag.ContinueOnError)
-	flags.SetOutput(c.stderr)
+	flags.SetOutput(io.Discard) // run prints the error, Usage the help
 	flags.Usage = func() { fmt.Fprint(c.stderr, userUsage) }
 	file := flags.String("f", "", `file of "JID PASSWORD" lines, or "-" for standard input`)
 	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return usageError{err.Error()}
 	}
 	if *file != "" {
