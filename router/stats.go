@@ -58,8 +58,8 @@ func (r *Router) RouteCounts() []RouteCount {
 	return out
 }
 
-// BounceCounts returns, by kind, the stanzas that the router answered
-// with an error because it could not deliver them.
+// BounceCounts returns, by kind, the stanzas that the router returned to
+// their senders as errors because it could not deliver them.
 func (r *Router) BounceCounts() map[string]uint64 {
 	out := make(map[string]uint64, len(statKinds))
 	for k, kind := range statKinds {

@@ -32,7 +32,7 @@ type operations interface {
 // dialTimeout bounds the connection attempt to the control socket.
 const dialTimeout = 5 * time.Second
 
-// storageUse says whether a command may run without the server, on the
+// storageUse is whether a command may run without the server, on the
 // storage directly.
 type storageUse int
 

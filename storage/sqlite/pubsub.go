@@ -216,7 +216,7 @@ func (s *Store) GetItems(ctx context.Context, o storage.Owner, node string, max 
 		limit = -1
 	}
 	// Presence and login look up nodes that most accounts do not have, such
-	// as avatar metadata. One query answers those without a transaction.
+	// as avatar metadata. One query finds those missing without a transaction.
 	var one int
 	if err := s.queryRow(ctx, nodeExistsSQL, o.Domain, o.Local, node).Scan(&one); err != nil {
 		return nil, fmt.Errorf("sqlite: get items of node %q of %s: %w", node, o, notFound(err))
