@@ -19,7 +19,9 @@ type Element struct {
 }
 
 // Node is a child of an Element: *Element or Text.
-type Node interface{ appendXML(b []byte, parentNS string) []byte }
+type Node interface {
+	appendXML(b []byte, parentNS string) []byte
+}
 
 // Text is character data inside an element.
 type Text string

@@ -208,4 +208,3 @@ func (s *Stanza) Priority() int {
 	}
 	return n
 }
-

@@ -56,11 +56,11 @@ var (
 			affiliation = excluded.affiliation, nick = excluded.nick, reason = excluded.reason`)
 	deleteAffiliationSQL = writeSQL(`DELETE FROM muc_affiliations WHERE domain = ? AND local = ? AND jid = ?`)
 
-	getRoomSQL          = readSQL(`SELECT ` + roomColumns + ` FROM muc_rooms WHERE domain = ? AND local = ?`)
-	listRoomsSQL        = readSQL(`SELECT ` + roomColumns + ` FROM muc_rooms WHERE domain = ? ORDER BY local`)
-	readRoomExistsSQL   = readSQL(`SELECT COUNT(*) FROM muc_rooms WHERE domain = ? AND local = ?`)
-	getAffiliationsSQL  = readSQL(`SELECT jid, affiliation, nick, reason FROM muc_affiliations WHERE domain = ? AND local = ? ORDER BY jid`)
-	affiliatedRoomsSQL  = readSQL(`SELECT local, affiliation FROM muc_affiliations WHERE domain = ? AND jid = ? ORDER BY local`)
+	getRoomSQL         = readSQL(`SELECT ` + roomColumns + ` FROM muc_rooms WHERE domain = ? AND local = ?`)
+	listRoomsSQL       = readSQL(`SELECT ` + roomColumns + ` FROM muc_rooms WHERE domain = ? ORDER BY local`)
+	readRoomExistsSQL  = readSQL(`SELECT COUNT(*) FROM muc_rooms WHERE domain = ? AND local = ?`)
+	getAffiliationsSQL = readSQL(`SELECT jid, affiliation, nick, reason FROM muc_affiliations WHERE domain = ? AND local = ? ORDER BY jid`)
+	affiliatedRoomsSQL = readSQL(`SELECT local, affiliation FROM muc_affiliations WHERE domain = ? AND jid = ? ORDER BY local`)
 )
 
 // CreateRoom implements storage.Rooms.
