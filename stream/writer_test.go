@@ -288,3 +288,35 @@ func TestWriterClearsDeadline(t *testing.T) {
 		t.Errorf("deadline left at %v after the write, want zero", deadlines[1])
 	}
 }
+
+// countingWriter counts the bytes written to it.
+type countingWriter struct{ n int }
+
+func (c *countingWriter) Write(b []byte) (int, error) { c.n += len(b); return len(b), nil }
+
+// BenchmarkWriteStanza serializes and writes one chat message per
+// iteration the way a session on plain TCP does: SendStanza writes from
+// the sender's goroutine through TryWrite while nothing else is pending.
+func BenchmarkWriteStanza(b *testing.B) {
+	msg, err := ParseStanza([]byte(benchMessage))
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg.From = jid.MustParse("romeo@localhost/orchard")
+	dst := &countingWriter{}
+	w := NewWriter(dst, WriterConfig{MaxQueue: 1000, TryWrite: dst.Write})
+	w.Start()
+	defer w.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := w.SendStanza(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if dst.n == 0 {
+		b.Fatal("nothing was written")
+	}
+	b.SetBytes(int64(dst.n / b.N))
+}
