@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"tern/modules"
 )
@@ -39,6 +40,15 @@ func (m *module) serveOptions(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// A PUT's body must arrive within putGrace plus one second for every
+// putMinRate bytes, which is about 1 h 49 min for 100 MiB. Slower
+// uploads fail, and the slot stays usable for a retry while it is valid.
+// Tests change the values.
+var (
+	putGrace         = 2 * time.Minute
+	putMinRate int64 = 16 << 10 // bytes per second
+)
+
 // servePut stores the body of a PUT to a slot: once, with the announced
 // size and content type, before the slot expires.
 func (m *module) servePut(w http.ResponseWriter, r *http.Request) {
@@ -54,6 +64,13 @@ func (m *module) servePut(w http.ResponseWriter, r *http.Request) {
 	meta.Created = m.now().UTC()
 	if m.cfg.Expiry > 0 {
 		meta.Expires = meta.Created.Add(m.cfg.Expiry)
+	}
+	// The HTTP server bounds only the request header. A body that
+	// trickles in would hold the connection and the slot without end, so
+	// it must arrive at putMinRate on average, after putGrace.
+	deadline := time.Now().Add(putGrace + time.Duration(meta.Size/putMinRate)*time.Second)
+	if err := http.NewResponseController(w).SetReadDeadline(deadline); err != nil {
+		m.log.Debug("upload without a read deadline", "id", s.id, "err", err)
 	}
 	err = m.store.save(s, http.MaxBytesReader(w, r.Body, meta.Size+1), meta)
 	switch {
