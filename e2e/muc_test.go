@@ -449,6 +449,57 @@ func TestMUCModeration(t *testing.T) {
 	}
 }
 
+// TestMUCModerationVersion0: a moderation request in version 0 of
+// XEP-0425 (inside XEP-0422's <apply-to/>) retracts the message, and the
+// notice carries both the version 1 <retract/> and the version 0
+// <apply-to/>.
+func TestMUCModerationVersion0(t *testing.T) {
+	const (
+		nsFasten    = "urn:xmpp:fasten:0"
+		nsModerate0 = "urn:xmpp:message-moderate:0"
+		nsRetract0  = "urn:xmpp:message-retract:0"
+	)
+	s := startMUC(t)
+	romeo, benvolio := mucLogin(s, "romeo"), mucLogin(s, "benvolio")
+	mucCreateRoom(t, romeo, "market", "Prince", nil)
+	mucMustJoin(t, benvolio, "market", "Benvolio", "")
+	mucSay(benvolio, "market", "a plague on both your houses")
+	m := romeo.Expect(mucIsGroupchat("market", "a plague on both your houses"))
+	sid := m.Child(nsMUCStanzaID, "stanza-id").AttrValue("id")
+
+	id := mucID()
+	resp := benvolio.Request(fmt.Sprintf("<iq type='set' to='%s' id='%s'><apply-to xmlns='%s' id='%s'><moderate xmlns='%s'><retract xmlns='%s'/></moderate></apply-to></iq>",
+		mucRoom("market"), id, nsFasten, sid, nsModerate0, nsRetract0), id)
+	if xmpptest.ErrorCondition(resp) != "forbidden" {
+		t.Errorf("participant moderating with version 0: %s, want forbidden", resp)
+	}
+	id = mucID()
+	resp = romeo.Request(fmt.Sprintf("<iq type='set' to='%s' id='%s'><apply-to xmlns='%s' id='%s'><moderate xmlns='%s'><retract xmlns='%s'/><reason>spam</reason></moderate></apply-to></iq>",
+		mucRoom("market"), id, nsFasten, sid, nsModerate0, nsRetract0), id)
+	if resp.Type != "result" {
+		t.Fatalf("moderate with version 0: %s", resp)
+	}
+	notice := benvolio.Expect(func(s *stanza.Stanza) bool {
+		return s.Name == stanza.Message && s.Child(nsFasten, "apply-to") != nil
+	})
+	applyTo := notice.Child(nsFasten, "apply-to")
+	moderated := applyTo.Child(nsModerate0, "moderated")
+	if applyTo.AttrValue("id") != sid || moderated == nil || moderated.AttrValue("by") != mucOccupant("market", "Prince") ||
+		moderated.Child(nsRetract0, "retract") == nil || moderated.Child(nsModerate0, "reason").Text() != "spam" {
+		t.Errorf("version 0 part of the notice: %s", notice)
+	}
+	if rt := notice.Child(nsMUCRetract, "retract"); rt == nil || rt.AttrValue("id") != sid {
+		t.Errorf("version 1 part of the notice: %s", notice)
+	}
+
+	id = mucID()
+	resp = romeo.Request(fmt.Sprintf("<iq type='set' to='%s' id='%s'><apply-to xmlns='%s' id='%s'><fasten-other xmlns='urn:example'/></apply-to></iq>",
+		mucRoom("market"), id, nsFasten, sid), id)
+	if xmpptest.ErrorCondition(resp) != "feature-not-implemented" {
+		t.Errorf("<apply-to/> without <moderate/>: %s, want feature-not-implemented", resp)
+	}
+}
+
 func TestMUCNicknames(t *testing.T) {
 	s := startMUC(t)
 	juliet, romeo := mucLogin(s, "juliet"), mucLogin(s, "romeo")

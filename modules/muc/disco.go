@@ -140,7 +140,7 @@ func (r *room) features() []string {
 	}
 	f := []string{
 		nsDiscoInfo, NS, nsStableID, nsSelfPing, nsOccupantID, nsStanzaID,
-		nsRetract, nsModerate,
+		nsRetract, nsModerate, nsModerate0,
 		pick(c.Persistent, "muc_persistent", "muc_temporary"),
 		pick(c.Public, "muc_public", "muc_hidden"),
 		pick(c.MembersOnly, "muc_membersonly", "muc_open"),

@@ -47,7 +47,13 @@ func (r *room) roomIQ(ctx context.Context, iq *stanza.Stanza, q *stanza.Element)
 	case mam.NS:
 		return r.mamIQ(ctx, iq, q)
 	case nsModerate:
-		return r.moderateIQ(ctx, iq, q)
+		return r.moderateIQ(ctx, iq, q, q.AttrValue("id"))
+	case nsFasten:
+		m := q.Child(nsModerate0, "moderate")
+		if m == nil {
+			return nil, stanza.FeatureNotImplemented.WithText("<apply-to/> is supported only for moderation")
+		}
+		return r.moderateIQ(ctx, iq, m, q.AttrValue("id"))
 	case nsPing:
 		if !r.exists {
 			return nil, stanza.ItemNotFound

@@ -66,8 +66,11 @@ func (r *room) retractOwn(ctx context.Context, o *occupant, m *stanza.Stanza, id
 
 // moderateIQ handles a moderator's request to retract a message
 // (XEP-0425): the message becomes a tombstone, and every occupant gets a
-// retraction from the room naming the moderator.
-func (r *room) moderateIQ(ctx context.Context, iq *stanza.Stanza, q *stanza.Element) (*stanza.Stanza, error) {
+// retraction from the room naming the moderator. q is the <moderate/>
+// element, in the namespace of version 1 or of version 0, and id the
+// stanza id of the message, from <moderate/> in version 1 and from the
+// enclosing <apply-to/> in version 0.
+func (r *room) moderateIQ(ctx context.Context, iq *stanza.Stanza, q *stanza.Element, id string) (*stanza.Stanza, error) {
 	if iq.Type != "set" {
 		return nil, stanza.BadRequest.WithText("moderation requests are of type set")
 	}
@@ -79,10 +82,9 @@ func (r *room) moderateIQ(ctx context.Context, iq *stanza.Stanza, q *stanza.Elem
 	if mod == nil || mod.role != roleModerator {
 		return nil, errNotModerates
 	}
-	if q.Child(nsRetract, "retract") == nil {
+	if q.Child(nsRetract, "retract") == nil && q.Child(nsRetract0, "retract") == nil {
 		return nil, stanza.FeatureNotImplemented.WithText("only retraction is supported")
 	}
-	id := q.AttrValue("id")
 	if id == "" {
 		return nil, stanza.BadRequest.WithText("<moderate/> needs the stanza id of the message")
 	}
@@ -95,11 +97,19 @@ func (r *room) moderateIQ(ctx context.Context, iq *stanza.Stanza, q *stanza.Elem
 		return nil, errNoMessage
 	}
 
-	reason := q.Child(nsModerate, "reason").Text()
+	reason := q.Child(q.Name.Space, "reason").Text()
 	tomb := stanza.NewElement(nsRetract, "retracted", "stamp", stamp(r.svc.mod.now()))
 	r.tombstone(ctx, id, s, addReason(tomb.Add(r.moderatedBy(mod)), reason))
+	// The notice carries both versions, so that clients of either learn
+	// of the moderation.
 	notice := addReason(stanza.NewElement(nsRetract, "retract", "id", id).Add(r.moderatedBy(mod)), reason)
-	msg := stanza.New(stanza.Message, "groupchat", jid.JID{}, r.jid, notice)
+	moderated0 := stanza.NewElement(nsModerate0, "moderated", "by", r.occupantJID(mod.nick).String()).
+		Add(stanza.NewElement(nsRetract0, "retract"))
+	if reason != "" {
+		moderated0.Add(stanza.NewElement(nsModerate0, "reason").AddText(reason))
+	}
+	notice0 := stanza.NewElement(nsFasten, "apply-to", "id", id).Add(moderated0)
+	msg := stanza.New(stanza.Message, "groupchat", jid.JID{}, r.jid, notice, notice0)
 	msg.ID = randomID()
 	sid := r.recordMessage(ctx, msg)
 	r.broadcastMessage(ctx, r.withStanzaID(msg, sid))

@@ -41,14 +41,19 @@ const (
 // Namespaces of the other protocols the rooms use, and names of the
 // module's stored and listed values.
 const (
-	nsRoomConfig    = NS + "#roomconfig"
-	nsRoomInfo      = NS + "#roominfo"
-	nsStableID      = NS + "#stable_id"
-	nsSelfPing      = NS + "#self-ping-optimization"
-	nsOccupantID    = "urn:xmpp:occupant-id:0"
-	nsStanzaID      = "urn:xmpp:sid:0"
-	nsRetract       = "urn:xmpp:message-retract:1"
-	nsModerate      = "urn:xmpp:message-moderate:1"
+	nsRoomConfig = NS + "#roomconfig"
+	nsRoomInfo   = NS + "#roominfo"
+	nsStableID   = NS + "#stable_id"
+	nsSelfPing   = NS + "#self-ping-optimization"
+	nsOccupantID = "urn:xmpp:occupant-id:0"
+	nsStanzaID   = "urn:xmpp:sid:0"
+	nsRetract    = "urn:xmpp:message-retract:1"
+	nsModerate   = "urn:xmpp:message-moderate:1"
+	// Version 0 of XEP-0425 wraps requests and notices in XEP-0422's
+	// <apply-to/>. slixmpp 1.8.3 (Debian 12) speaks only that version.
+	nsModerate0     = "urn:xmpp:message-moderate:0"
+	nsRetract0      = "urn:xmpp:message-retract:0"
+	nsFasten        = "urn:xmpp:fasten:0"
 	nsDataForm      = "jabber:x:data"
 	nsDiscoInfo     = "http://jabber.org/protocol/disco#info"
 	nsDiscoItems    = "http://jabber.org/protocol/disco#items"
