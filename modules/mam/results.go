@@ -78,12 +78,17 @@ func writeAttr(b *bytes.Buffer, name, value string) {
 // the RSM <first/>, <last/> and <count/> of the page.
 // <first/> and <last/> name the oldest and newest message of the page, a
 // flipped one too, so that they page the same way.
+//
+// The optional index of <first/> (XEP-0059) is left out of backward
+// pages. The result iterator of slixmpp 1.8.3 stops when index plus page
+// size equals the count: right for forward paging, but true of the
+// newest page when paging backward, so it would never load an older one.
 func (p Page) Fin() *stanza.Element {
 	fin := stanza.NewElement(NS, "fin", "complete", strconv.FormatBool(p.Complete))
 	set := stanza.NewElement(NSRSM, "set")
 	if n := len(p.Messages); n > 0 {
 		first := stanza.NewElement(NSRSM, "first").AddText(p.Messages[0].ID)
-		if p.Index >= 0 {
+		if p.Index >= 0 && !p.Backward {
 			first.SetAttr("index", strconv.Itoa(p.Index))
 		}
 		set.Add(first, stanza.NewElement(NSRSM, "last").AddText(p.Messages[n-1].ID))

@@ -24,6 +24,9 @@ type Page struct {
 	Index int
 	// Flip sends the messages newest first.
 	Flip bool
+	// Backward is set when the query pages toward older messages (RSM
+	// <before/>).
+	Backward bool
 }
 
 // Run returns the page of o's archive that q selects. maxPage caps the
@@ -47,7 +50,7 @@ func Run(ctx context.Context, a storage.Archive, o storage.Owner, q Query, maxPa
 	if err != nil {
 		return Page{}, fmt.Errorf("mam: query the archive of %s: %w", o, err)
 	}
-	p := Page{Messages: res.Messages, Complete: res.Complete, Count: res.Count, Index: -1, Flip: q.Flip}
+	p := Page{Messages: res.Messages, Complete: res.Complete, Count: res.Count, Index: -1, Flip: q.Flip, Backward: q.Last}
 	if size == 0 {
 		p.Messages = nil
 		p.Complete = res.Count == 0

@@ -165,6 +165,10 @@ func TestResultMessageAndFin(t *testing.T) {
 		set.Child(NSRSM, "count").Text() != "7" {
 		t.Errorf("Fin = %s", fin)
 	}
+	p.Backward = true
+	if got := p.Fin().Child(NSRSM, "set").Child(NSRSM, "first"); got.HasAttr("index") {
+		t.Errorf("Fin of a backward page gives <first/> an index: %s", got)
+	}
 	empty := Page{Complete: true, Count: -1, Index: -1}.Fin()
 	if empty.AttrValue("complete") != "true" || len(empty.Child(NSRSM, "set").Elements()) != 0 {
 		t.Errorf("Fin of an empty page = %s", empty)
