@@ -514,6 +514,13 @@ func TestPEPAvatarHashInPresence(t *testing.T) {
 	if x := p.Child("vcard-temp:x:update", "x"); x == nil || x.Child("vcard-temp:x:update", "photo") == nil || pepPhotoHash(p) != "" {
 		t.Errorf("presence after disabling the avatar: %s, want an empty photo", p)
 	}
+	// With the PEP avatar disabled, the hash of a vCard photo that the
+	// client announces itself goes out unchanged (XEP-0153).
+	romeo.Send("<presence><x xmlns='vcard-temp:x:update'><photo>1234abcd</photo></x></presence>")
+	p = juliet.Expect(xmpptest.IsPresence("romeo@localhost/orchard", ""))
+	if got := pepPhotoHash(p); got != "1234abcd" {
+		t.Errorf("vCard photo hash with the PEP avatar disabled: %s, want photo 1234abcd", p)
+	}
 }
 
 func pepPhotoHash(p *stanza.Stanza) string {

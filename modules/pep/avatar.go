@@ -121,8 +121,12 @@ func preferredInfo(meta *stanza.Element) *stanza.Element {
 // one the client sent, as XEP-0398 ("Presence Broadcast") describes. A
 // presence with an empty <photo/>, which a client sends while it has no
 // avatar to announce, is left as it is, and so is the presence of an
-// account without avatar metadata. It reports whether p changed.
-func (m *module) addPhotoHash(ctx context.Context, p *stanza.Stanza) bool {
+// account without avatar metadata. When fromClient is set and the
+// metadata disables the PEP avatar (no <info/>), the client's own hash is
+// kept too: it names the vCard photo of a client that sets its avatar
+// only with vcard-temp (XEP-0153), such as slixmpp 1.8.3. It reports
+// whether p changed.
+func (m *module) addPhotoHash(ctx context.Context, p *stanza.Stanza, fromClient bool) bool {
 	st := m.photoOf(ctx, p.From.Bare())
 	if !st.set {
 		return false
@@ -132,7 +136,7 @@ func (m *module) addPhotoHash(ctx context.Context, p *stanza.Stanza) bool {
 		return false
 	}
 	if xs := el.ChildrenNamed(NSVCardUpdate, "x"); len(xs) == 1 {
-		if photo := xs[0].Child(NSVCardUpdate, "photo"); photo != nil && (photo.Text() == "" || photo.Text() == st.hash) {
+		if photo := xs[0].Child(NSVCardUpdate, "photo"); photo != nil && (photo.Text() == "" || photo.Text() == st.hash || fromClient && st.hash == "") {
 			return false
 		}
 	}
@@ -148,7 +152,7 @@ func (m *module) addPhotoHash(ctx context.Context, p *stanza.Stanza) bool {
 // whether p changed.
 func (m *module) updatePhoto(ctx context.Context, p *stanza.Stanza) bool {
 	if m.photoOf(ctx, p.From.Bare()).set {
-		return m.addPhotoHash(ctx, p)
+		return m.addPhotoHash(ctx, p, false)
 	}
 	el, err := p.Payload()
 	if err != nil || el.Child(NSVCardUpdate, "x") == nil {

@@ -96,7 +96,7 @@ func (m *module) outboundPresence(ctx context.Context, ev *router.Event) router.
 	if p.Type != "" {
 		return router.Continue
 	}
-	m.addPhotoHash(ctx, p)
+	m.addPhotoHash(ctx, p, true)
 	if !stanza.IsZero(p.To) || ev.Session == nil {
 		return router.Continue
 	}
