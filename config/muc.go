@@ -87,13 +87,7 @@ func (v *validator) mucService(c *Config) {
 			m.Service, MUCDomainPlaceholder, len(c.Server.Domains))
 		return
 	}
-	usedBy := map[string]string{}
-	for _, d := range c.Server.Domains {
-		usedBy[d] = "a server domain"
-	}
-	for _, s := range c.Component.Services {
-		usedBy[s.Domain] = "a component.service domain"
-	}
+	usedBy := takenDomains(c)
 	checked := map[string]bool{}
 	for _, d := range c.Server.Domains {
 		if norm, err := normalizeDomain(d); err != nil || norm != d || checked[d] {
@@ -112,4 +106,17 @@ func (v *validator) mucService(c *Config) {
 		}
 		usedBy[norm] = fmt.Sprintf("the chat service of %q", d)
 	}
+}
+
+// takenDomains returns the server and component domains, each with what
+// uses it, for the checks that a service domain differs from them.
+func takenDomains(c *Config) map[string]string {
+	usedBy := map[string]string{}
+	for _, d := range c.Server.Domains {
+		usedBy[d] = "a server domain"
+	}
+	for _, s := range c.Component.Services {
+		usedBy[s.Domain] = "a component.service domain"
+	}
+	return usedBy
 }

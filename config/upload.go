@@ -108,13 +108,7 @@ func (v *validator) uploadService(c *Config) {
 			u.Service, UploadDomainPlaceholder, len(c.Server.Domains))
 		return
 	}
-	usedBy := map[string]string{}
-	for _, d := range c.Server.Domains {
-		usedBy[d] = "a server domain"
-	}
-	for _, s := range c.Component.Services {
-		usedBy[s.Domain] = "a component.service domain"
-	}
+	usedBy := takenDomains(c)
 	if c.Modules.Enabled("muc") {
 		for _, d := range c.Server.Domains {
 			if m := c.MUC.ServiceDomain(d); m != "" {
