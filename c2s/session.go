@@ -76,10 +76,11 @@ func (s *session) SetValue(key, value any)  { s.values.store(key, value) }
 func (s *session) Close(err *stream.Error)  { s.closeWith(err) }
 func (s *session) String() string           { return s.jid.String() }
 
-// SetPresence stores the session's current presence. It keeps the
-// priority, which routing reads for every message to the bare JID, as a
-// number, and stores a copy without the parsed payload that reading it
-// leaves on p: an idle session would hold that tree for its lifetime.
+// SetPresence stores the session's current presence. Routing reads the
+// priority for every message to the bare JID, so it is kept as a number.
+// The presence is stored as a copy without the parsed payload that
+// reading the priority leaves on p, because an idle session would hold
+// that tree for its lifetime.
 func (s *session) SetPresence(p *stanza.Stanza) {
 	var priority int
 	if p != nil {

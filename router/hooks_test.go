@@ -15,7 +15,7 @@ import (
 // TestEventAfterRunsAfterChain: a function that a hook passes to
 // Event.After runs after every later hook, also when a later hook stops
 // the chain, and once per stanza.
-func TestEventAfterRunsAfterChain(t *testing.T) {
+func TestEventAfterRunsLast(t *testing.T) {
 	r := New(slog.New(slog.NewTextHandler(io.Discard, nil)), []string{"example.test"}, nil)
 	var order []string
 	r.Hook(Undeliverable, "message", 100, func(_ context.Context, ev *Event) Result {
@@ -31,11 +31,13 @@ func TestEventAfterRunsAfterChain(t *testing.T) {
 		order = append(order, "never")
 		return Continue
 	})
+
 	msg, err := stream.ParseStanza([]byte("<message to='a@example.test' type='chat'><body>hi</body></message>"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	msg.From = jid.MustParse("b@example.test/r")
+
 	ev := &Event{Stanza: msg}
 	if got := r.runHooks(context.Background(), Undeliverable, ev); got != Stop {
 		t.Errorf("runHooks = %v, want Stop", got)
@@ -43,6 +45,7 @@ func TestEventAfterRunsAfterChain(t *testing.T) {
 	if want := []string{"first", "store", "after"}; !slices.Equal(order, want) {
 		t.Errorf("order %v, want %v", order, want)
 	}
+
 	order = nil
 	r.runHooks(context.Background(), Undeliverable, ev)
 	if want := []string{"first", "store", "after"}; !slices.Equal(order, want) {

@@ -119,7 +119,7 @@ func (st *store) loadMeta(id string) {
 		var fi os.FileInfo
 		fi, err = os.Stat(st.path(id))
 		if err == nil && fi.Size() != meta.Size {
-			err = fmt.Errorf("content has %d bytes, metadata says %d", fi.Size(), meta.Size)
+			err = fmt.Errorf("the stored file has %d bytes but its metadata records %d", fi.Size(), meta.Size)
 		}
 	}
 	if err != nil {
