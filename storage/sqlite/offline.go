@@ -99,11 +99,11 @@ func (s *Store) PopOffline(ctx context.Context, o storage.Owner) ([]storage.Offl
 	// could miss its message, which a client woken by a push notification
 	// logs in to fetch, so the pop then waits for the writer instead.
 	if s.offlinePushes.Load() == 0 {
-		queued, err := s.queuedOffline(ctx, o)
+		n, err := s.CountOffline(ctx, o)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: pop offline messages of %s: %w", o, err)
+			return nil, err
 		}
-		if !queued {
+		if n == 0 {
 			return nil, nil
 		}
 	}
@@ -120,16 +120,6 @@ func (s *Store) PopOffline(ctx context.Context, o storage.Owner) ([]storage.Offl
 		return nil, fmt.Errorf("sqlite: pop offline messages of %s: %w", o, err)
 	}
 	return msgs, nil
-}
-
-// queuedOffline reports whether the owner's queue length is above zero.
-func (s *Store) queuedOffline(ctx context.Context, o storage.Owner) (bool, error) {
-	var length int64
-	err := s.queryRow(ctx, countOfflineSQL, o.Domain, o.Local).Scan(&length)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return length > 0, err
 }
 
 // popMessages deletes the owner's messages and returns them in push order.

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -217,9 +218,8 @@ func (s *Store) GetItems(ctx context.Context, o storage.Owner, node string, max 
 	}
 	// Presence and login look up nodes that most accounts do not have, such
 	// as avatar metadata. One query finds those missing without a transaction.
-	var one int
-	if err := s.queryRow(ctx, nodeExistsSQL, o.Domain, o.Local, node).Scan(&one); err != nil {
-		return nil, fmt.Errorf("sqlite: get items of node %q of %s: %w", node, o, notFound(err))
+	if err := scanExists(s.queryRow(ctx, nodeExistsSQL, o.Domain, o.Local, node)); err != nil {
+		return nil, fmt.Errorf("sqlite: get items of node %q of %s: %w", node, o, err)
 	}
 	var items []storage.PubSubItem
 	err := s.readTx(ctx, func(tx *stmtTx) error {
@@ -292,6 +292,12 @@ func nodeExists(tx *stmtTx, o storage.Owner, node string) error {
 	if err != nil {
 		return err
 	}
+	return scanExists(row)
+}
+
+// scanExists returns storage.ErrNotFound unless row, the result of a
+// nodeExistsSQL query, has a row.
+func scanExists(row *sql.Row) error {
 	var one int
 	return notFound(row.Scan(&one))
 }
