@@ -48,12 +48,18 @@ type activityConn struct {
 	record  recordReader     // position in the TLS record stream
 	ahead   *[aheadSize]byte // read from the socket, not yet returned
 	data    []byte           // the unread part of ahead
+
+	readFn  func(fd uintptr) bool // a.readInput, bound once for wait
+	waitErr error                 // the read error seen by readInput
 }
 
 func newActivityConn(c *conn, nc net.Conn) *activityConn {
 	a := &activityConn{Conn: nc, c: c}
 	if sc, ok := nc.(syscall.Conn); ok {
 		a.rc, _ = sc.SyscallConn()
+	}
+	if a.rc != nil {
+		a.readFn = a.readInput
 	}
 	return a
 }
@@ -109,31 +115,40 @@ func (a *activityConn) buffered() bool { return len(a.data) > 0 }
 // At the end of input it reads nothing and returns nil, so that the next
 // Read reports the end as the socket does.
 func (a *activityConn) wait() error {
-	var n int
-	var readErr error
-	err := a.rc.Read(func(fd uintptr) bool {
-		buf := aheadBuffers.Get().(*[aheadSize]byte)
-		for {
-			n, readErr = syscall.Read(int(fd), buf[:])
-			if !errors.Is(readErr, syscall.EINTR) {
-				break
-			}
-		}
-		if n <= 0 {
-			aheadBuffers.Put(buf)
-			return !errors.Is(readErr, syscall.EAGAIN)
-		}
-		a.ahead, a.data = buf, buf[:n]
-		return true
-	})
+	err := a.rc.Read(a.readFn)
+	readErr := a.waitErr
+	a.waitErr = nil
 	switch {
 	case err != nil:
 		return err
 	case readErr != nil:
 		return &net.OpError{Op: "read", Net: "tcp", Addr: a.RemoteAddr(), Err: os.NewSyscallError("read", readErr)}
 	}
-	a.readAt(n)
+	a.readAt(len(a.data))
 	return nil
+}
+
+// readInput is the raw read callback of wait. It keeps its result in a
+// instead of in a closure, so that waiting allocates nothing.
+func (a *activityConn) readInput(fd uintptr) bool {
+	buf := aheadBuffers.Get().(*[aheadSize]byte)
+	var n int
+	for {
+		n, a.waitErr = readNow(int(fd), buf[:])
+		if !errors.Is(a.waitErr, syscall.EINTR) {
+			break
+		}
+	}
+	if n <= 0 {
+		aheadBuffers.Put(buf)
+		if errors.Is(a.waitErr, syscall.EAGAIN) {
+			a.waitErr = nil
+			return false
+		}
+		return true
+	}
+	a.ahead, a.data = buf, buf[:n]
+	return true
 }
 
 // recordReader follows the TLS record layer (RFC 8446 §5.1): a 5-byte
@@ -220,35 +235,54 @@ func (c *conn) waitInput() error {
 
 // tryWriter returns a function that writes to c's socket what it takes
 // without blocking, or nil when c is not a plain TCP connection. The
-// session writer uses it to write from the sender's goroutine.
+// session writer uses it to write from the sender's goroutine, one call
+// at a time.
 func tryWriter(c *conn) func([]byte) (int, error) {
 	if c.act.rc == nil || c.secure || c.ws {
 		return nil
 	}
-	rc := c.act.rc
-	return func(b []byte) (int, error) {
-		var n int
-		var writeErr error
-		err := rc.Write(func(fd uintptr) bool {
-			for {
-				n, writeErr = syscall.Write(int(fd), b)
-				if !errors.Is(writeErr, syscall.EINTR) {
-					return true
-				}
-			}
-		})
-		switch {
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			// A deadline left in the past by another write: the writer's
-			// goroutine writes with a fresh one.
-			return 0, nil
-		case err != nil:
-			return 0, err
-		case errors.Is(writeErr, syscall.EAGAIN):
-			return 0, nil
-		case writeErr != nil:
-			return 0, &net.OpError{Op: "write", Net: "tcp", Addr: c.raw.RemoteAddr(), Err: os.NewSyscallError("write", writeErr)}
+	w := &socketWriter{rc: c.act.rc, remote: c.raw.RemoteAddr()}
+	w.fn = w.writeOnce
+	return w.tryWrite
+}
+
+// socketWriter writes to a socket without blocking. The raw write
+// callback takes its argument and leaves its result in the fields, so
+// that a write allocates nothing.
+type socketWriter struct {
+	rc     syscall.RawConn
+	remote net.Addr
+	fn     func(fd uintptr) bool // w.writeOnce, bound once
+	buf    []byte
+	n      int
+	err    error
+}
+
+func (w *socketWriter) writeOnce(fd uintptr) bool {
+	for {
+		w.n, w.err = writeNow(int(fd), w.buf)
+		if !errors.Is(w.err, syscall.EINTR) {
+			return true
 		}
-		return n, nil
 	}
+}
+
+func (w *socketWriter) tryWrite(b []byte) (int, error) {
+	w.buf = b
+	err := w.rc.Write(w.fn)
+	n, writeErr := w.n, w.err
+	w.buf, w.n, w.err = nil, 0, nil
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// A deadline left in the past by another write: the writer's
+		// goroutine writes with a fresh one.
+		return 0, nil
+	case err != nil:
+		return 0, err
+	case errors.Is(writeErr, syscall.EAGAIN):
+		return 0, nil
+	case writeErr != nil:
+		return 0, &net.OpError{Op: "write", Net: "tcp", Addr: w.remote, Err: os.NewSyscallError("write", writeErr)}
+	}
+	return n, nil
 }

@@ -12,7 +12,7 @@ import (
 // RouteFromSession routes a stanza sent by a local client session. The
 // session has validated the addresses and stamped 'from'.
 func (r *Router) RouteFromSession(ctx context.Context, sess Session, s *stanza.Stanza) {
-	if r.runHooks(ctx, Outbound, &Event{Stanza: s, Session: sess}) == Stop {
+	if r.fire(ctx, Outbound, s, sess) == Stop {
 		return
 	}
 	if stanza.IsZero(s.To) {
@@ -73,7 +73,7 @@ func (r *Router) routeLocal(ctx context.Context, s *stanza.Stanza) {
 		}
 		return
 	}
-	if r.runHooks(ctx, Inbound, &Event{Stanza: s}) == Stop {
+	if r.fire(ctx, Inbound, s, nil) == Stop {
 		return
 	}
 	r.Deliver(ctx, s)
@@ -142,7 +142,7 @@ func (r *Router) deliverMessageToBare(ctx context.Context, s *stanza.Stanza) {
 	}
 	targets := r.messageTargets(s)
 	if len(targets) == 0 {
-		if r.runHooks(ctx, Undeliverable, &Event{Stanza: s}) == Stop {
+		if r.fire(ctx, Undeliverable, s, nil) == Stop {
 			return
 		}
 		if s.Type != "headline" {
@@ -186,7 +186,7 @@ func (r *Router) messageTargets(s *stanza.Stanza) []Session {
 // routeToServer handles stanzas addressed to a local domain.
 func (r *Router) routeToServer(ctx context.Context, s *stanza.Stanza) {
 	if s.Name != stanza.IQ {
-		r.runHooks(ctx, Inbound, &Event{Stanza: s})
+		r.fire(ctx, Inbound, s, nil)
 		return
 	}
 	switch s.Type {

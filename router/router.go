@@ -286,6 +286,21 @@ func (r *Router) Lookup(name string) any {
 // Logger returns a logger for a module.
 func (r *Router) Logger(module string) *slog.Logger { return r.log.With("module", module) }
 
+// events holds Events for fire to reuse: every stanza that passes through
+// the router runs at least one stage of hooks.
+var events = sync.Pool{New: func() any { return new(Event) }}
+
+// fire runs the hooks of stage for s, sent by sess (nil unless s comes
+// from a local session).
+func (r *Router) fire(ctx context.Context, stage Stage, s *stanza.Stanza, sess Session) Result {
+	ev := events.Get().(*Event)
+	ev.Stanza, ev.Session = s, sess
+	result := r.runHooks(ctx, stage, ev)
+	*ev = Event{}
+	events.Put(ev)
+	return result
+}
+
 func (r *Router) runHooks(ctx context.Context, stage Stage, ev *Event) Result {
 	result := Continue
 	for _, e := range r.hooks[hookKey{stage, ev.Stanza.Name}] {
