@@ -83,6 +83,9 @@ func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
 	c.nc = c.act
 	c.log = connLogger(s.log, c.id, nc.RemoteAddr().String())
 	c.lastRead.Store(time.Now().UnixNano())
+	// Logged here, on the accepting goroutine: on the connection's own,
+	// the logger's calls would grow its small stack.
+	c.log.Debug("connection accepted")
 	return c
 }
 
@@ -95,7 +98,6 @@ func (c *conn) limits() stream.Limits {
 }
 
 func (c *conn) serve() {
-	c.log.Debug("connection accepted")
 	c.authTimer = time.AfterFunc(timeoutOr(c.srv.cfg.C2S.AuthTimeout, time.Minute), func() {
 		if c.bound.Load() == nil {
 			c.shutdown(stream.ConnectionTimeout.WithText("authentication timed out"))

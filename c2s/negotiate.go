@@ -151,20 +151,20 @@ func (c *conn) authenticate(el *stanza.Stanza) (bool, error) {
 	if el.Name != "auth" {
 		return false, stream.NotAuthorized
 	}
-	p, err := el.Payload()
+	text, err := saslText(el)
 	if err != nil {
-		return false, stream.BadFormat
+		return false, err
 	}
 	if c.srv.throttle.blockedIP(c.ip) {
 		return false, c.send(saslFailure("temporary-auth-failure", "too many failed attempts; try again later"))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ex, err := sasl.Start(ctx, p.AttrValue("mechanism"), c.saslConfig())
+	ex, err := sasl.Start(ctx, stream.AttrOf(el, "mechanism"), c.saslConfig())
 	if err != nil {
 		return false, c.failAuth(err, "", false)
 	}
-	in, err := decodeSASL(p.Text())
+	in, err := decodeSASL(text)
 	for step := 0; ; step++ {
 		if err != nil {
 			return false, c.send(saslFailure("incorrect-encoding", ""))
@@ -195,12 +195,25 @@ func (c *conn) authenticate(el *stanza.Stanza) (bool, error) {
 		if next.Name == "abort" {
 			return false, c.send(saslFailure("aborted", ""))
 		}
-		np, perr := next.Payload()
-		if perr != nil {
-			return false, stream.BadFormat
+		if text, err = saslText(next); err != nil {
+			return false, err
 		}
-		in, err = decodeSASL(np.Text())
+		in, err = decodeSASL(text)
 	}
+}
+
+// saslText returns the character data of <auth/> or <response/>. Their
+// content is text only unless the client sent markup, which only the
+// payload parser reads.
+func saslText(el *stanza.Stanza) (string, error) {
+	if text, ok := stream.TextOf(el); ok {
+		return text, nil
+	}
+	p, err := el.Payload()
+	if err != nil {
+		return "", stream.BadFormat
+	}
+	return p.Text(), nil
 }
 
 // decodeSASL decodes the base64 text of <auth/> or <response/>; "=" is an

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 
 	"mellium.im/xmpp/jid"
@@ -178,7 +179,13 @@ func (s *Server) s2sAddrs(addrs []string) []string {
 }
 
 func (s *Server) listen(kind, addr string, serve func(net.Listener) error) error {
-	l, err := net.Listen("tcp", addr)
+	var listenConfig net.ListenConfig
+	if strings.HasPrefix(kind, "c2s") {
+		// Client streams have their own keepalive (c2s.keepalive_interval),
+		// so the kernel's would only cost four system calls per connection.
+		listenConfig.KeepAlive = -1
+	}
+	l, err := listenConfig.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen for %s on %s: %w", kind, addr, err)
 	}

@@ -5,6 +5,7 @@
 package stanza
 
 import (
+	"bytes"
 	"strconv"
 
 	"mellium.im/xmpp/jid"
@@ -103,6 +104,9 @@ func (s *Stanza) Payload() (*Element, error) {
 // Children returns the child elements of the stanza, or nil if the content
 // cannot be parsed (which the stream reader has already ruled out).
 func (s *Stanza) Children() []*Element {
+	if !s.mayHaveChildren() {
+		return nil
+	}
 	p, err := s.Payload()
 	if err != nil {
 		return nil
@@ -113,11 +117,21 @@ func (s *Stanza) Children() []*Element {
 // Child returns the first child element with the given namespace and local
 // name, or nil.
 func (s *Stanza) Child(ns, local string) *Element {
+	if !s.mayHaveChildren() {
+		return nil
+	}
 	p, err := s.Payload()
 	if err != nil {
 		return nil
 	}
 	return p.Child(ns, local)
+}
+
+// mayHaveChildren reports whether the content can hold an element. It
+// saves parsing the stanza for the many that have none, such as the
+// initial presence <presence/>.
+func (s *Stanza) mayHaveChildren() bool {
+	return s.payload != nil || bytes.IndexByte(s.Inner, '<') >= 0
 }
 
 // SetPayload replaces the stanza's content with the children of el.

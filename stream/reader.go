@@ -170,6 +170,7 @@ func (r *Reader) Next() (*stanza.Stanza, error) {
 	if r.closeNext {
 		r.closeNext = false
 		r.streamName = ""
+		r.release() // nothing after the stream's end is read
 		return nil, ErrClosed
 	}
 	r.compact()

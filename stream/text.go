@@ -3,6 +3,8 @@ package stream
 import (
 	"bytes"
 	"unicode/utf8"
+
+	"tern/stanza"
 )
 
 // errEntity rejects an entity reference other than the five predefined
@@ -272,4 +274,28 @@ func appendReference(dst, ref []byte) []byte {
 		n = n*base + uint32(digitValue(b, base))
 	}
 	return utf8.AppendRune(dst, rune(n))
+}
+
+// TextOf returns the unescaped character data of an element read by a
+// Reader, or false when its content holds markup (elements, CDATA or
+// comments). It is a cheap Payload().Text() for text-only content.
+func TextOf(s *stanza.Stanza) (string, bool) {
+	if bytes.IndexByte(s.Inner, '<') >= 0 {
+		return "", false
+	}
+	if bytes.IndexByte(s.Inner, '&') < 0 && bytes.IndexByte(s.Inner, '\r') < 0 {
+		return string(s.Inner), true
+	}
+	return string(decodeText(nil, s.Inner)), true
+}
+
+// AttrOf returns the value of the unprefixed attribute name of an element
+// that a Reader read, with references replaced, or "" when it is absent.
+func AttrOf(s *stanza.Stanza, name string) string {
+	for _, a := range s.Attrs {
+		if a.Name == name {
+			return string(decodeText(nil, []byte(a.Value)))
+		}
+	}
+	return ""
 }
