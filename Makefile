@@ -30,6 +30,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzJID$$' -fuzztime=$(FUZZTIME) ./c2s/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseAddress$$' -fuzztime=$(FUZZTIME) ./c2s/
 	$(GO) test -run='^$$' -fuzz='^FuzzStep$$' -fuzztime=$(FUZZTIME) ./c2s/sasl/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseSimple$$' -fuzztime=$(FUZZTIME) ./stanza/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./stream/ ./router/ ./c2s/...

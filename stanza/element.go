@@ -241,6 +241,14 @@ func appendEscaped(b []byte, s string) []byte {
 // ParseElement parses one element from data. defaultNS is the namespace in
 // scope for unprefixed names without an xmlns.
 func ParseElement(data []byte, defaultNS string) (*Element, error) {
+	if e, ok := parseSimple(data, defaultNS); ok {
+		return e, nil
+	}
+	return decodeXML(data, defaultNS)
+}
+
+// decodeXML is ParseElement with encoding/xml, for every payload.
+func decodeXML(data []byte, defaultNS string) (*Element, error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
 	if defaultNS != "" {
