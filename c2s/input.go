@@ -51,6 +51,7 @@ type activityConn struct {
 
 	readFn  func(fd uintptr) bool // a.readInput, bound once for wait
 	waitErr error                 // the read error seen by readInput
+	sock    *rawSocket            // reads and writes of a TCP socket; nil for others
 }
 
 func newActivityConn(c *conn, nc net.Conn) *activityConn {
@@ -60,6 +61,7 @@ func newActivityConn(c *conn, nc net.Conn) *activityConn {
 	}
 	if a.rc != nil {
 		a.readFn = a.readInput
+		a.sock = newRawSocket(a.rc, nc)
 	}
 	return a
 }
@@ -67,7 +69,7 @@ func newActivityConn(c *conn, nc net.Conn) *activityConn {
 func (a *activityConn) Read(p []byte) (int, error) {
 	if len(a.data) == 0 {
 		if !a.records {
-			n, err := a.Conn.Read(p)
+			n, err := a.readSocket(p)
 			a.readAt(n)
 			return n, err
 		}
@@ -88,6 +90,22 @@ func (a *activityConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// readSocket reads from the socket.
+func (a *activityConn) readSocket(p []byte) (int, error) {
+	if a.sock == nil {
+		return a.Conn.Read(p)
+	}
+	return a.sock.read(p)
+}
+
+// Write writes to the socket.
+func (a *activityConn) Write(p []byte) (int, error) {
+	if a.sock == nil {
+		return a.Conn.Write(p)
+	}
+	return a.sock.write(p)
+}
+
 // readAt records that n bytes were read now.
 func (a *activityConn) readAt(n int) {
 	if n > 0 {
@@ -98,7 +116,7 @@ func (a *activityConn) readAt(n int) {
 // readAhead blocks until the socket has input and reads it into ahead.
 func (a *activityConn) readAhead() error {
 	buf := aheadBuffers.Get().(*[aheadSize]byte)
-	n, err := a.Conn.Read(buf[:])
+	n, err := a.readSocket(buf[:])
 	a.readAt(n)
 	if n <= 0 {
 		aheadBuffers.Put(buf)

@@ -1,6 +1,10 @@
 package c2s
 
 import (
+	"io"
+	"net"
+	"os"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -8,7 +12,8 @@ import (
 // readNow and writeNow make read(2) and write(2) on a non-blocking socket
 // without the Go scheduler's system call path. That path wakes the
 // runtime's monitor thread if the process was idle, which cost a futex
-// call and a nanosleep on most messages of a server idle between them.
+// call and a nanosleep on most reads and writes of a server that is idle
+// between them.
 //
 // Like syscall.Read and syscall.Write, they return -1 and the error on failure.
 func readNow(fd int, p []byte) (int, error) {
@@ -28,4 +33,109 @@ func rawIO(number uintptr, fd int, p []byte) (int, error) {
 		return -1, errno
 	}
 	return int(n), nil
+}
+
+// rawSocket reads and writes a TCP socket with readNow and writeNow,
+// waiting through the runtime's poller as net.TCPConn does, so deadlines
+// and Close work the same. Its callbacks keep their data in the fields.
+type rawSocket struct {
+	rc   syscall.RawConn
+	conn net.Conn // for the addresses in errors
+
+	readMu  sync.Mutex
+	readBuf []byte
+	readN   int
+	readErr error
+	readFn  func(fd uintptr) bool // readOnce, bound once
+
+	writeMu  sync.Mutex
+	writeBuf []byte
+	written  int
+	writeErr error
+	writeFn  func(fd uintptr) bool // writeSome, bound once
+}
+
+func newRawSocket(rc syscall.RawConn, conn net.Conn) *rawSocket {
+	s := &rawSocket{rc: rc, conn: conn}
+	s.readFn = s.readOnce
+	s.writeFn = s.writeSome
+	return s
+}
+
+// read is net.Conn.Read.
+func (s *rawSocket) read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	s.readBuf = p
+	err := s.rc.Read(s.readFn)
+	n, readErr := s.readN, s.readErr
+	s.readBuf, s.readN, s.readErr = nil, 0, nil
+	switch {
+	case err != nil:
+		return 0, s.opError("read", err)
+	case readErr != nil:
+		return 0, s.opError("read", os.NewSyscallError("read", readErr))
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (s *rawSocket) readOnce(fd uintptr) bool {
+	for {
+		s.readN, s.readErr = readNow(int(fd), s.readBuf)
+		if s.readErr != syscall.EINTR {
+			break
+		}
+	}
+	if s.readN < 0 {
+		s.readN = 0
+	}
+	if s.readErr == syscall.EAGAIN {
+		s.readErr = nil
+		return false
+	}
+	return true
+}
+
+// write is net.Conn.Write: it returns once all of p is written, or with
+// the error that stopped it.
+func (s *rawSocket) write(p []byte) (int, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.writeBuf = p
+	err := s.rc.Write(s.writeFn)
+	n, writeErr := s.written, s.writeErr
+	s.writeBuf, s.written, s.writeErr = nil, 0, nil
+	switch {
+	case err != nil:
+		return n, s.opError("write", err)
+	case writeErr != nil:
+		return n, s.opError("write", os.NewSyscallError("write", writeErr))
+	}
+	return n, nil
+}
+
+func (s *rawSocket) writeSome(fd uintptr) bool {
+	for s.written < len(s.writeBuf) {
+		n, err := writeNow(int(fd), s.writeBuf[s.written:])
+		switch err {
+		case nil:
+			s.written += n
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return false
+		default:
+			s.writeErr = err
+			return true
+		}
+	}
+	return true
+}
+
+func (s *rawSocket) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: err}
 }
