@@ -196,10 +196,10 @@ func (c *conn) openStream() error {
 		if err := c.writeHeader(wsOpen(ours)); err != nil {
 			return err
 		}
-		return c.write(declareStreamPrefix(c.features().AppendXML(nil, "")))
+		return c.write(declareStreamPrefix(c.appendFeatures(nil)))
 	}
 	out := stream.AppendOpen(nil, ours)
-	out = c.features().AppendXML(out, "")
+	out = c.appendFeatures(out)
 	return c.writeHeader(out)
 }
 

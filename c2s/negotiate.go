@@ -20,6 +20,18 @@ import (
 func (c *conn) tlsPending() bool { return !c.secure && c.srv.cfg.TLS.Required }
 
 // features returns the <stream:features/> element for the current state.
+// appendFeatures appends c's stream features. The features after
+// authentication are the same for every stream once the modules are
+// registered, so they are serialized once.
+func (c *conn) appendFeatures(b []byte) []byte {
+	if c.tlsPending() || !c.authed {
+		return c.features().AppendXML(b, "")
+	}
+	bound := &c.srv.boundFeatures
+	bound.once.Do(func() { bound.xml = c.features().AppendXML(nil, "") })
+	return append(b, bound.xml...)
+}
+
 func (c *conn) features() *stanza.Element {
 	f := stanza.NewElement(stream.NS, "features")
 	f.Name.Space = "" // written with the stream: prefix below

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"tern/config"
@@ -52,6 +53,13 @@ type Server struct {
 	preBind map[string]func(context.Context, *conn, *stanza.Stanza) error
 
 	conns netserve.Tracker[*conn]
+
+	// boundFeatures is the serialized stream features offered after
+	// authentication, made by the first stream that needs them.
+	boundFeatures struct {
+		once sync.Once
+		xml  []byte
+	}
 }
 
 // New returns a client server.
