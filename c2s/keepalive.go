@@ -30,6 +30,10 @@ func (c *conn) startKeepalive() func() {
 		switch {
 		case idle < interval:
 			t.Reset(interval - idle)
+		case c.bound.Load() == nil:
+			// Before bind the authentication timeout ends idle streams,
+			// and a whitespace ping could land inside a TLS handshake.
+			t.Reset(interval)
 		case idle >= interval+timeout:
 			c.log.Debug("keepalive timed out", "idle", idle)
 			go c.shutdown(stream.ConnectionTimeout)
@@ -47,15 +51,12 @@ func (c *conn) startKeepalive() func() {
 	}
 }
 
-// ping sends an XEP-0199 ping to the bound session, or whitespace before
-// bind. It runs on the keepalive timer's goroutine, so it reads c.bound
+// ping sends an XEP-0199 ping to the bound session; before bind it sends
+// nothing. It runs on the keepalive timer's goroutine, so it reads c.bound
 // because only the goroutine that runs negotiation may read c.sess.
 func (c *conn) ping() {
 	s := c.bound.Load()
 	if s == nil {
-		if !c.ws {
-			c.write([]byte(" "))
-		}
 		return
 	}
 	iq := stanza.New(stanza.IQ, "get", s.jid, jid.MustParse(s.jid.Domainpart()),

@@ -133,3 +133,39 @@ func TestKeepalivePingsDuringBind(t *testing.T) {
 		t.Errorf("ping from = %q, want keepalive.test", got)
 	}
 }
+
+// failingConn is a client connection whose writes fail, as at the write
+// timeout of a client that stopped reading.
+type failingConn struct {
+	answeringConn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (f *failingConn) Write([]byte) (int, error) { return 0, errors.New("i/o timeout") }
+func (f *failingConn) Close() error {
+	f.once.Do(func() { close(f.closed) })
+	return nil
+}
+
+// TestSessionWriteFailureClosesConnection checks that a failed write
+// closes the connection, so that its reader ends the session and routes
+// its messages again, instead of leaving a session that writes nothing.
+func TestSessionWriteFailureClosesConnection(t *testing.T) {
+	cfg := config.Default()
+	cfg.Server.Domains = []string{"write.test"}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := New(cfg, router.New(log, cfg.Server.Domains, nil), nil, noCertificates{}, log)
+	fc := &failingConn{closed: make(chan struct{})}
+	c := newConn(srv, fc, false)
+
+	w := c.newWriter()
+	if err := w.SendRaw([]byte("<message/>")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-fc.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("connection still open 5 s after a failed write")
+	}
+}

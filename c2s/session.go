@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,9 +63,22 @@ func (c *conn) newWriter() *stream.Writer {
 		WriteTimeout: 30 * time.Second,
 		SetDeadline:  c.nc.SetWriteDeadline,
 		TryWrite:     tryWriter(c),
+		OnFail:       c.writeFailed,
 	})
 	w.Start()
 	return w
+}
+
+// writeFailed closes the connection after its session writer failed, as
+// at the write timeout of a client that stopped reading. The reader then
+// ends the session, and its undelivered messages are routed again.
+func (c *conn) writeFailed(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.log.Info("write timed out; closing the connection", "err", err)
+	} else {
+		c.log.Debug("write failed; closing the connection", "err", err)
+	}
+	c.raw.Close()
 }
 
 func (s *session) ID() string               { return s.id }

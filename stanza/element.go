@@ -159,7 +159,7 @@ func (e *Element) appendXML(b []byte, parentNS string) []byte {
 	b = append(b, e.Name.Local...)
 	if e.Name.Space != parentNS {
 		b = append(b, " xmlns='"...)
-		b = appendEscaped(b, e.Name.Space)
+		b = appendAttrValue(b, e.Name.Space)
 		b = append(b, '\'')
 	}
 	for i, a := range e.Attr {
@@ -197,21 +197,28 @@ func appendAttr(b []byte, a xml.Attr, i int) []byte {
 		b = append(b, "xmlns:"...)
 		b = append(b, prefix...)
 		b = append(b, "='"...)
-		b = appendEscaped(b, a.Name.Space)
+		b = appendAttrValue(b, a.Name.Space)
 		b = append(b, "' "...)
 		b = append(b, prefix...)
 		b = append(b, ':')
 	}
 	b = append(b, a.Name.Local...)
 	b = append(b, "='"...)
-	b = appendEscaped(b, a.Value)
+	b = appendAttrValue(b, a.Value)
 	return append(b, '\'')
 }
 
 const xmlNS = "http://www.w3.org/XML/1998/namespace"
 
-// appendEscaped appends s with the five XML special characters escaped.
-func appendEscaped(b []byte, s string) []byte {
+// appendEscaped appends character data s with the XML special
+// characters escaped.
+func appendEscaped(b []byte, s string) []byte { return escape(b, s, false) }
+
+// appendAttrValue appends an attribute value. It escapes tabs and line
+// feeds too, which a parser would turn into spaces (XML 1.0 §3.3.3).
+func appendAttrValue(b []byte, s string) []byte { return escape(b, s, true) }
+
+func escape(b []byte, s string, attr bool) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var esc string
@@ -228,6 +235,16 @@ func appendEscaped(b []byte, s string) []byte {
 			esc = "&quot;"
 		case '\r':
 			esc = "&#xD;"
+		case '\t':
+			if !attr {
+				continue
+			}
+			esc = "&#x9;"
+		case '\n':
+			if !attr {
+				continue
+			}
+			esc = "&#xA;"
 		default:
 			continue
 		}
@@ -247,7 +264,7 @@ func ParseElement(data []byte, defaultNS string) (*Element, error) {
 	return decodeXML(data, defaultNS)
 }
 
-// decodeXML is ParseElement with encoding/xml, for every payload.
+// decodeXML parses with encoding/xml, which takes any payload.
 func decodeXML(data []byte, defaultNS string) (*Element, error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true

@@ -2,6 +2,7 @@ package stanza
 
 import (
 	"encoding/xml"
+	"strings"
 	"testing"
 )
 
@@ -36,5 +37,29 @@ func TestElementRoundTrip(t *testing.T) {
 	}
 	if got := again.Child("vcard-temp", "FN").Text(); got != "A & B" {
 		t.Errorf("FN = %q", got)
+	}
+}
+
+func TestAttributeWhitespaceRoundTrip(t *testing.T) {
+	el := NewElement("jabber:iq:roster", "item", "name", "tab\tnl\ncr\rx")
+	el.AddText("a\tb\nc")
+	out := el.String()
+	// A conforming parser turns a literal tab or line feed in an attribute
+	// value into a space, so they must be written as references.
+	if !strings.Contains(out, "name='tab&#x9;nl&#xA;cr&#xD;x'") {
+		t.Errorf("attribute not escaped: %s", out)
+	}
+	if !strings.Contains(out, ">a\tb\nc<") {
+		t.Errorf("text changed: %s", out)
+	}
+	again, err := ParseElement([]byte(out), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := again.AttrValue("name"); got != "tab\tnl\ncr\rx" {
+		t.Errorf("name after a round trip = %q, want %q", got, "tab\tnl\ncr\rx")
+	}
+	if got := again.Text(); got != "a\tb\nc" {
+		t.Errorf("text after a round trip = %q, want %q", got, "a\tb\nc")
 	}
 }

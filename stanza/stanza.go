@@ -202,7 +202,7 @@ func appendStrAttr(b []byte, name, value string) []byte {
 	b = append(b, ' ')
 	b = append(b, name...)
 	b = append(b, "='"...)
-	b = appendEscaped(b, value)
+	b = appendAttrValue(b, value)
 	return append(b, '\'')
 }
 

@@ -32,6 +32,7 @@ type Writer struct {
 	deadline     func(time.Time) error
 	framed       bool
 	tryWrite     func([]byte) (int, error)
+	onFail       func(error)
 
 	mu       sync.Mutex
 	pending  []byte        // guarded by mu
@@ -69,6 +70,9 @@ type WriterConfig struct {
 	// the sender's goroutine while nothing else is pending, and starts
 	// its goroutine only for what the connection did not take at once.
 	TryWrite func(b []byte) (int, error)
+	// OnFail, when set, is called once with the error of a failed write,
+	// after the writer has stopped and dropped what was queued.
+	OnFail func(err error)
 }
 
 // NewWriter returns a writer to dst. Run or Start must be called to
@@ -82,6 +86,7 @@ func NewWriter(dst io.Writer, cfg WriterConfig) *Writer {
 		deadline:     cfg.SetDeadline,
 		framed:       cfg.Framed,
 		tryWrite:     cfg.TryWrite,
+		onFail:       cfg.OnFail,
 	}
 }
 
@@ -352,4 +357,7 @@ func (w *Writer) fail(err error) {
 	w.running = false
 	w.mu.Unlock()
 	w.stop(err)
+	if w.onFail != nil {
+		w.onFail(err)
+	}
 }

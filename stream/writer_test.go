@@ -156,6 +156,31 @@ func TestWriterError(t *testing.T) {
 	w.Close([]byte("</stream:stream>")) // must not panic or write
 }
 
+func TestWriterOnFail(t *testing.T) {
+	failure := errors.New("i/o timeout")
+	failed := make(chan error, 2)
+	w := NewWriter(&recorder{err: failure}, WriterConfig{OnFail: func(err error) { failed <- err }})
+	w.Start()
+	if err := w.SendRaw([]byte("<a/>")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-failed:
+		if !errors.Is(err, failure) {
+			t.Errorf("OnFail got %v, want %v", err, failure)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnFail not called within 5 s of a failed write")
+	}
+	w.SendRaw([]byte("<b/>"))
+	w.Close()
+	select {
+	case err := <-failed:
+		t.Errorf("OnFail called again with %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
 func TestWriterFramed(t *testing.T) {
 	dst := &recorder{}
 	w := NewWriter(dst, WriterConfig{Framed: true})
