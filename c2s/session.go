@@ -133,8 +133,11 @@ func (s *session) owns(c *conn) bool {
 // With stream management every stanza is kept until acknowledged. When
 // the write queue is full the client is a slow consumer: its connection
 // is closed; with resumable stream management the stanzas wait for
-// resumption, otherwise messages are routed again (to another resource or
-// offline storage) once the session has ended.
+// resumption, otherwise the messages that did not fit are routed again
+// (to another resource or offline storage) once the session has ended.
+//
+// TODO: without stream management, the messages already serialized into
+// the writer's queue are lost when the connection closes unread.
 func (s *session) Deliver(st *stanza.Stanza) {
 	s.mu.Lock()
 	if s.ended {
