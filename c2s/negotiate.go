@@ -300,7 +300,7 @@ func (c *conn) authSucceeded(ex *sasl.Exchange, out []byte) (bool, error) {
 	// The conn attribute that c.log adds is also the ID of the session
 	// that a bind creates.
 	c.log.Info("authentication succeeded", "ip", c.ip, "mechanism", ex.Mechanism(), "delay", delay)
-	c.rd.Reset(c.br)
+	c.rd.Restart()
 	return true, nil
 }
 

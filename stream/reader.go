@@ -82,6 +82,19 @@ func (r *Reader) Reset(src *bufio.Reader) {
 	r.streamScope = r.streamScope[:0]
 }
 
+// Restart starts a new stream on the same source, as after SASL success
+// (RFC 6120 §6.4.6). Unlike Reset it keeps the input read past the last
+// element, so a client that sends the new stream header without waiting
+// for <success/> is read as it sent it.
+func (r *Reader) Restart() {
+	r.compact()
+	r.startElement(0)
+	r.header = false
+	r.streamName = ""
+	r.closeNext = false
+	r.streamScope = r.streamScope[:0]
+}
+
 // SetSource continues the stream on src, such as a bufio.Reader with a
 // smaller buffer over the same connection. src must start where the
 // previous source stopped: the previous one must have nothing buffered.

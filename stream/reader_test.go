@@ -181,3 +181,32 @@ func TestHeaderRejectsNonXMLAtOnce(t *testing.T) {
 		pw.Close()
 	}
 }
+
+// TestRestartKeepsInput reads a new stream header that arrived with the
+// element before the restart, as from a client that sends it right after
+// its last SASL response.
+func TestRestartKeepsInput(t *testing.T) {
+	second := "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>"
+	r := newTestReader(header+"<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>eA==</response>"+second+"<iq type='set' id='b1'/>", 4096)
+	if _, err := r.ReadHeader(); err != nil {
+		t.Fatal(err)
+	}
+	if el, err := r.Next(); err != nil || el.Name != "response" {
+		t.Fatalf("first element: %v, %v", el, err)
+	}
+	r.Restart()
+	h, err := r.ReadHeader()
+	if err != nil {
+		t.Fatalf("header after Restart: %v", err)
+	}
+	if h.To != "localhost" {
+		t.Errorf("header to = %q, want localhost", h.To)
+	}
+	el, err := r.Next()
+	if err != nil {
+		t.Fatalf("element after the new header: %v", err)
+	}
+	if el.Name != "iq" || el.ID != "b1" {
+		t.Errorf("element after the new header = <%s id=%q>, want <iq id='b1'>", el.Name, el.ID)
+	}
+}
