@@ -83,8 +83,8 @@ func newConn(s *Server, nc net.Conn, directTLS bool) *conn {
 	c.nc = c.act
 	c.log = connLogger(s.log, c.id, nc.RemoteAddr().String())
 	c.lastRead.Store(time.Now().UnixNano())
-	// Logged here, on the accepting goroutine: on the connection's own,
-	// the logger's calls would grow its small stack.
+	// Logged here on the accepting goroutine, because on the connection's
+	// own goroutine the logger's calls would grow its small stack.
 	c.log.Debug("connection accepted")
 	return c
 }

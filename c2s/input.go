@@ -146,17 +146,12 @@ func (a *activityConn) wait() error {
 	return nil
 }
 
-// readInput is the raw read callback of wait. It keeps its result in a
-// instead of in a closure, so that waiting allocates nothing.
+// readInput is the raw read callback of wait. It keeps its result in the
+// activityConn instead of a closure, so that waiting allocates nothing.
 func (a *activityConn) readInput(fd uintptr) bool {
 	buf := aheadBuffers.Get().(*[aheadSize]byte)
 	var n int
-	for {
-		n, a.waitErr = readNow(int(fd), buf[:])
-		if !errors.Is(a.waitErr, syscall.EINTR) {
-			break
-		}
-	}
+	n, a.waitErr = readNow(int(fd), buf[:])
 	if n <= 0 {
 		aheadBuffers.Put(buf)
 		if errors.Is(a.waitErr, syscall.EAGAIN) {
@@ -253,54 +248,10 @@ func (c *conn) waitInput() error {
 
 // tryWriter returns a function that writes to c's socket what it takes
 // without blocking, or nil when c is not a plain TCP connection. The
-// session writer uses it to write from the sender's goroutine, one call
-// at a time.
+// session writer uses it to write from the sender's goroutine.
 func tryWriter(c *conn) func([]byte) (int, error) {
-	if c.act.rc == nil || c.secure || c.ws {
+	if c.act.sock == nil || c.secure || c.ws {
 		return nil
 	}
-	w := &socketWriter{rc: c.act.rc, remote: c.raw.RemoteAddr()}
-	w.fn = w.writeOnce
-	return w.tryWrite
-}
-
-// socketWriter writes to a socket without blocking. The raw write
-// callback takes its argument and leaves its result in the fields, so
-// that a write allocates nothing.
-type socketWriter struct {
-	rc     syscall.RawConn
-	remote net.Addr
-	fn     func(fd uintptr) bool // w.writeOnce, bound once
-	buf    []byte
-	n      int
-	err    error
-}
-
-func (w *socketWriter) writeOnce(fd uintptr) bool {
-	for {
-		w.n, w.err = writeNow(int(fd), w.buf)
-		if !errors.Is(w.err, syscall.EINTR) {
-			return true
-		}
-	}
-}
-
-func (w *socketWriter) tryWrite(b []byte) (int, error) {
-	w.buf = b
-	err := w.rc.Write(w.fn)
-	n, writeErr := w.n, w.err
-	w.buf, w.n, w.err = nil, 0, nil
-	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		// A deadline left in the past by another write: the writer's
-		// goroutine writes with a fresh one.
-		return 0, nil
-	case err != nil:
-		return 0, err
-	case errors.Is(writeErr, syscall.EAGAIN):
-		return 0, nil
-	case writeErr != nil:
-		return 0, &net.OpError{Op: "write", Net: "tcp", Addr: w.remote, Err: os.NewSyscallError("write", writeErr)}
-	}
-	return n, nil
+	return c.act.sock.tryWrite
 }

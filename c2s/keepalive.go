@@ -51,7 +51,7 @@ func (c *conn) startKeepalive() func() {
 	}
 }
 
-// ping sends an XEP-0199 ping to the bound session; before bind it sends
+// ping sends an XEP-0199 ping to the bound session. Before bind it sends
 // nothing. It runs on the keepalive timer's goroutine, so it reads c.bound
 // because only the goroutine that runs negotiation may read c.sess.
 func (c *conn) ping() {

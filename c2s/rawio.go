@@ -1,6 +1,7 @@
 package c2s
 
 import (
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -15,7 +16,8 @@ import (
 // call and a nanosleep on most reads and writes of a server that is idle
 // between them.
 //
-// Like syscall.Read and syscall.Write, they return -1 and the error on failure.
+// Like syscall.Read and syscall.Write, they return -1 and the error on
+// failure. They repeat a call that a signal interrupted.
 func readNow(fd int, p []byte) (int, error) {
 	return rawIO(syscall.SYS_READ, fd, p)
 }
@@ -28,11 +30,16 @@ func rawIO(number uintptr, fd int, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, _, errno := syscall.RawSyscall(number, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if errno != 0 {
-		return -1, errno
+	for {
+		n, _, errno := syscall.RawSyscall(number, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		switch errno {
+		case 0:
+			return int(n), nil
+		case syscall.EINTR:
+		default:
+			return -1, errno
+		}
 	}
-	return int(n), nil
 }
 
 // rawSocket reads and writes a TCP socket with readNow and writeNow,
@@ -52,13 +59,15 @@ type rawSocket struct {
 	writeBuf []byte
 	written  int
 	writeErr error
-	writeFn  func(fd uintptr) bool // writeSome, bound once
+	writeFn  func(fd uintptr) bool // writeAll, bound once
+	tryFn    func(fd uintptr) bool // writeOnce, bound once
 }
 
 func newRawSocket(rc syscall.RawConn, conn net.Conn) *rawSocket {
 	s := &rawSocket{rc: rc, conn: conn}
 	s.readFn = s.readOnce
-	s.writeFn = s.writeSome
+	s.writeFn = s.writeAll
+	s.tryFn = s.writeOnce
 	return s
 }
 
@@ -85,12 +94,7 @@ func (s *rawSocket) read(p []byte) (int, error) {
 }
 
 func (s *rawSocket) readOnce(fd uintptr) bool {
-	for {
-		s.readN, s.readErr = readNow(int(fd), s.readBuf)
-		if s.readErr != syscall.EINTR {
-			break
-		}
-	}
+	s.readN, s.readErr = readNow(int(fd), s.readBuf)
 	if s.readN < 0 {
 		s.readN = 0
 	}
@@ -104,12 +108,7 @@ func (s *rawSocket) readOnce(fd uintptr) bool {
 // write is net.Conn.Write: it returns once all of p is written, or with
 // the error that stopped it.
 func (s *rawSocket) write(p []byte) (int, error) {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	s.writeBuf = p
-	err := s.rc.Write(s.writeFn)
-	n, writeErr := s.written, s.writeErr
-	s.writeBuf, s.written, s.writeErr = nil, 0, nil
+	n, err, writeErr := s.callWrite(p, s.writeFn)
 	switch {
 	case err != nil:
 		return n, s.opError("write", err)
@@ -119,19 +118,62 @@ func (s *rawSocket) write(p []byte) (int, error) {
 	return n, nil
 }
 
-func (s *rawSocket) writeSome(fd uintptr) bool {
+// tryWrite writes what the socket takes of p at once and returns how
+// much that was. It returns an error only for a closed or broken
+// connection.
+func (s *rawSocket) tryWrite(p []byte) (int, error) {
+	n, err, writeErr := s.callWrite(p, s.tryFn)
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// A deadline left in the past by another write: the session
+		// writer's goroutine writes with a fresh one.
+		return 0, nil
+	case err != nil:
+		return 0, err
+	case writeErr != nil:
+		return 0, s.opError("write", os.NewSyscallError("write", writeErr))
+	}
+	return n, nil
+}
+
+// callWrite runs the write callback fn on p through the poller and
+// returns the bytes written, the poller's error and the write's error.
+func (s *rawSocket) callWrite(p []byte, fn func(fd uintptr) bool) (n int, err, writeErr error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.writeBuf = p
+	err = s.rc.Write(fn)
+	n, writeErr = s.written, s.writeErr
+	s.writeBuf, s.written, s.writeErr = nil, 0, nil
+	return n, err, writeErr
+}
+
+// writeAll writes writeBuf, waiting for room while the socket is full.
+func (s *rawSocket) writeAll(fd uintptr) bool {
 	for s.written < len(s.writeBuf) {
 		n, err := writeNow(int(fd), s.writeBuf[s.written:])
 		switch err {
 		case nil:
 			s.written += n
-		case syscall.EINTR:
 		case syscall.EAGAIN:
 			return false
 		default:
 			s.writeErr = err
 			return true
 		}
+	}
+	return true
+}
+
+// writeOnce writes what the socket takes of writeBuf without waiting.
+func (s *rawSocket) writeOnce(fd uintptr) bool {
+	n, err := writeNow(int(fd), s.writeBuf)
+	switch err {
+	case nil:
+		s.written = n
+	case syscall.EAGAIN:
+	default:
+		s.writeErr = err
 	}
 	return true
 }

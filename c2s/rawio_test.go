@@ -100,7 +100,7 @@ func TestRawSocketWriteWaits(t *testing.T) {
 	}
 
 	s.conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-	n, err := s.write(data) // nobody reads now
+	n, err := s.write(data) // the peer no longer reads
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("write to a peer that does not read: %v; want a deadline error", err)
 	}

@@ -68,7 +68,7 @@ func (ev *Event) After(f func(context.Context)) { ev.after = append(ev.after, f)
 
 // Hook is a function run at a stage for one stanza kind. The router
 // reuses ev once the hooks of the stage have run, so a hook must not keep
-// it or hand it to another goroutine; it may keep ev.Stanza.
+// ev or hand it to another goroutine. It may keep ev.Stanza.
 type Hook func(ctx context.Context, ev *Event) Result
 
 // Scope selects the addresses an IQ handler serves.

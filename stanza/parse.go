@@ -6,15 +6,16 @@ import (
 	"unicode/utf8"
 )
 
-// maxSimpleDepth is the deepest element parseSimple reads; deeper
+// maxSimpleDepth is the deepest element parseSimple reads. Deeper
 // payloads go to encoding/xml.
 const maxSimpleDepth = 32
 
-// parseSimple parses the common shape of an XMPP payload, which costs
-// encoding/xml a decoder and namespace maps: ASCII names without prefixes
-// but xml:, xmlns attributes and text without CDATA, comments or carriage
-// returns. For anything else it reports false and ParseElement uses
-// encoding/xml. FuzzParseSimple checks that both give the same element.
+// parseSimple parses the common shape of an XMPP payload without the
+// decoder and namespace maps that encoding/xml allocates. It takes ASCII
+// names without prefixes other than xml:, xmlns attributes, and text
+// without CDATA, comments or carriage returns. For anything else it
+// reports false, and ParseElement uses encoding/xml; FuzzParseSimple
+// checks that both give the same element.
 func parseSimple(data []byte, defaultNS string) (*Element, bool) {
 	if !utf8.Valid(data) || bytes.Contains(data, []byte("\uFFFE")) || bytes.Contains(data, []byte("\uFFFF")) {
 		return nil, false
@@ -46,7 +47,7 @@ func (p *simpleParser) skipSpace() {
 	}
 }
 
-// name reads an ASCII name; prefix is the part before a colon, if any.
+// name reads an ASCII name. The prefix is the part before a colon, if any.
 func (p *simpleParser) name() (prefix, local string, ok bool) {
 	start := p.pos
 	colon := -1
@@ -78,7 +79,7 @@ end:
 	return string(p.data[start:colon]), string(p.data[colon+1 : p.pos]), true
 }
 
-// element reads an element whose '<' was consumed; ns is the default
+// element reads an element whose '<' was consumed. ns is the default
 // namespace in scope.
 func (p *simpleParser) element(ns string, depth int) (*Element, bool) {
 	if depth > maxSimpleDepth {

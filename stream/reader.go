@@ -74,12 +74,8 @@ func NewReader(src *bufio.Reader, limits Limits) *Reader {
 func (r *Reader) Reset(src *bufio.Reader) {
 	r.src = src
 	r.release()
-	r.startElement(0)
 	r.err = nil
-	r.header = false
-	r.streamName = ""
-	r.closeNext = false
-	r.streamScope = r.streamScope[:0]
+	r.newStream()
 }
 
 // Restart starts a new stream on the same source, as after SASL success
@@ -88,6 +84,12 @@ func (r *Reader) Reset(src *bufio.Reader) {
 // for <success/> is read as it sent it.
 func (r *Reader) Restart() {
 	r.compact()
+	r.newStream()
+}
+
+// newStream clears the state of the stream that was read, so that a
+// header comes next.
+func (r *Reader) newStream() {
 	r.startElement(0)
 	r.header = false
 	r.streamName = ""

@@ -277,7 +277,7 @@ func appendReference(dst, ref []byte) []byte {
 }
 
 // TextOf returns the unescaped character data of an element read by a
-// Reader, or false when its content holds markup (elements, CDATA or
+// Reader, or false when its content contains markup (elements, CDATA or
 // comments). It is a cheap Payload().Text() for text-only content.
 func TextOf(s *stanza.Stanza) (string, bool) {
 	if bytes.IndexByte(s.Inner, '<') >= 0 {
